@@ -1,0 +1,114 @@
+"""`create_app(settings)`: wiring only. Every part is built from the settings it is given, nothing from globals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware.session.base import SessionMiddleware
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+
+from portal import logging as portal_logging
+from portal.db import engine as db_engine
+from portal.settings import Settings
+from portal.stores import build_stores, delete_expired
+from portal.web.account.controllers import AccountController
+from portal.web.auth.controllers import AuthController, login_rate_limit
+from portal.web.auth.identity import IdentityMiddleware
+from portal.web.auth.sessions import session_config
+from portal.web.backoffice.controllers import BackofficeController
+from portal.web.errors.handlers import EXCEPTION_HANDLERS
+from portal.web.health.controllers import HealthController
+from portal.web.home.controllers import HomeController
+from portal.web.language.controllers import LanguageController
+from portal.web.middleware import RequestContextMiddleware
+from portal.web.templating import STATIC_DIR, STATIC_PATH, template_config
+
+ONE_YEAR = 365 * 24 * 3600
+STORE_CLEANUP_INTERVAL = 3600.0
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    secret = settings.secret_key()
+    portal_logging.configure(settings)
+    database = db_engine.bind(settings.database_url, sqlite_busy_timeout=settings.db.sqlite_busy_timeout)
+    stores = build_stores(settings)
+    sessions = session_config(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db_engine.start(database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size)
+        cleanup = asyncio.create_task(_clean_stores_periodically(stores))
+        try:
+            yield
+        finally:
+            cleanup.cancel()
+            await db_engine.stop(database)
+
+    app = Litestar(
+        route_handlers=[
+            HomeController,
+            Router("/", route_handlers=[AuthController], middleware=[login_rate_limit(settings.security.login_rate_limit).middleware]),
+            AccountController,
+            BackofficeController,
+            LanguageController,
+            HealthController,
+            create_static_files_router(
+                path=STATIC_PATH,
+                directories=[STATIC_DIR],
+                cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
+                include_in_schema=False,
+                opt={"skip_session": True},
+            ),
+        ],
+        csrf_config=CSRFConfig(
+            secret=_derive(secret, "csrf"),
+            cookie_name="portal_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=template_config(settings),
+        plugins=[HTMXPlugin()],
+        stores=stores,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        logging_config=None,
+        openapi_config=None,
+        debug=settings.debug,
+        state=State({"settings": settings, "db": database}),
+    )
+    # Sessions, identity and the request context wrap the whole handler, not each route, so that error pages
+    # for unknown paths still know the visitor, their language and their request id.
+    handler = IdentityMiddleware()(app.asgi_handler)
+    handler = SessionMiddleware(app=handler, backend=sessions._backend_class(config=sessions))
+    app.asgi_handler = RequestContextMiddleware(handler, settings)
+    return app
+
+
+def app_from_environment() -> Litestar:
+    """The factory ASGI servers call in each worker process (`portal.app:app_from_environment`)."""
+    return create_app(Settings())
+
+
+def _derive(secret: str, purpose: str) -> str:
+    """One configured secret, a separate key per purpose, so one leaked key cannot forge another's tokens."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+async def _clean_stores_periodically(stores: dict[str, Store]) -> None:
+    while True:
+        await delete_expired(stores)
+        await asyncio.sleep(STORE_CLEANUP_INTERVAL)
+
+
+__all__ = ["app_from_environment", "create_app"]

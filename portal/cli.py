@@ -1,0 +1,209 @@
+"""The `portal` command. Each command builds `Settings` from the environment and works through services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from getpass import getpass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from portal import __version__
+from portal.checks import Severity, run_checks
+from portal.db import engine as db_engine
+from portal.db.tables import STAFF_ROLES, Role
+from portal.services import demo as demo_data
+from portal.services import users
+from portal.settings import ConfigurationError, Settings
+
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def run_with_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    async def wrapped() -> T:
+        database = db_engine.bind(settings.database_url, sqlite_busy_timeout=settings.db.sqlite_busy_timeout)
+        await db_engine.start(database, pool_min_size=1, pool_max_size=2)
+        try:
+            return await work()
+        finally:
+            await db_engine.stop(database)
+
+    return asyncio.run(wrapped())
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError names the setting and the problem
+        raise click.ClickException(f"Invalid configuration:\n{exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portal")
+def main() -> None:
+    """Portal: customer self-service for CRM. Configure with PORTAL_* variables or portal.toml."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default from settings: 8000).")
+@click.option("--workers", type=int, help="Server processes (default from settings: 1).")
+@click.option("--server", type=click.Choice(["granian", "uvicorn"]), help="ASGI server (default: granian).")
+def serve(host: str | None, port: int | None, workers: int | None, server: str | None) -> None:
+    """Serve the portal. Run `portal migrate` first (it is a deploy step, not a start-up step)."""
+    settings = load_settings()
+    try:
+        settings.secret_key()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    host = host or settings.server.host
+    port = port or settings.server.port
+    workers = workers or settings.server.workers
+    server = server or settings.server.server
+    console.print(f"Portal {__version__} on http://{host}:{port} ({server}, {workers} worker(s))")
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "portal.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+            access_log=False, log_config=None,
+        )
+        return
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "portal.app:app_from_environment", address=host, port=port, workers=workers,
+        interface=Interfaces.ASGI, factory=True, log_access=False,
+    ).serve()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations that have not run yet."""
+    settings = load_settings()
+    count = run_with_database(settings, _migrate_with_progress)
+    console.print(f"[green]{count} migration(s) applied.[/green]" if count else "Database is up to date.")
+
+
+async def _migrate_with_progress() -> int:
+    pending = await db_engine.pending_migrations()
+    with progress() as bar:
+        task = bar.add_task("Migrating", total=len(pending))
+        await db_engine.migrate(on_applied=lambda _: bar.advance(task))
+    return len(pending)
+
+
+@main.command()
+@click.option("--fresh/--keep", default=True, help="Start from an empty database (default) or keep the data.")
+@click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the portal afterwards.")
+@click.option("--port", type=int, help="Port to serve on.")
+def demo(fresh: bool, then_serve: bool, port: int | None) -> None:
+    """Create a demo database with sample data, print the demo logins, and serve the portal."""
+    os.environ["PORTAL_MODE"] = "demo"  # the server's worker processes read their settings from here
+    settings = load_settings()
+    if fresh:
+        _reset_database(settings)
+    run_with_database(settings, _migrate_with_progress)
+    logins = run_with_database(settings, _load_demo_with_progress)
+    _print_logins(logins)
+    if then_serve:
+        serve.callback(host=None, port=port, workers=None, server=None)  # type: ignore[misc]
+
+
+async def _load_demo_with_progress() -> list[demo_data.DemoLogin]:
+    with progress() as bar:
+        task = bar.add_task("Loading demo data", total=demo_data.step_count())
+        return await demo_data.load(on_step=lambda _: bar.advance(task))
+
+
+def _reset_database(settings: Settings) -> None:
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return
+    if not click.confirm(f"Erase every table in {url}?", default=False):
+        raise click.Abort()
+
+    async def drop_everything() -> None:
+        database = db_engine.current()
+        assert database is not None
+        await database.run_ddl("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+
+    run_with_database(settings, drop_everything)
+
+
+def _print_logins(logins: list[demo_data.DemoLogin]) -> None:
+    table = Table(title=f"Demo logins (password for all: {demo_data.DEMO_PASSWORD})")
+    for column in ("Email", "Name", "Role", "Company"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.email, login.name, login.role.value, login.account or "")
+    Console().print(table)
+
+
+@main.command()
+@click.option("--email", prompt=True, help="Sign-in email.")
+@click.option("--name", prompt=True, help="Full name.")
+@click.option(
+    "--role", type=click.Choice(sorted(role.value for role in STAFF_ROLES)), default=Role.agent.value,
+    show_default=True, help="Staff role.",
+)
+@click.option("--locale", type=click.Choice(["en", "el"]), default="en", show_default=True)
+def createuser(email: str, name: str, role: str, locale: str) -> None:
+    """Create a staff member or administrator. The password is asked for, never passed as an argument."""
+    password = os.environ.get("PORTAL_NEW_USER_PASSWORD") or _ask_password()
+    settings = load_settings()
+
+    async def create() -> users.CurrentUser:
+        return await users.create_user(email=email, name=name, password=password, role=Role(role), locale=locale)
+
+    try:
+        user = run_with_database(settings, create)
+    except users.EmailTaken as exc:
+        raise click.ClickException(f"A user with the email {exc} already exists.") from exc
+    console.print(f"[green]Created {user.role.value} {user.email} (id {user.id}).[/green]")
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise click.ClickException("Set PORTAL_NEW_USER_PASSWORD or run this in a terminal to be asked.")
+    password = getpass("Password: ")
+    if len(password) < 12:
+        raise click.ClickException("Use at least 12 characters.")
+    if getpass("Password again: ") != password:
+        raise click.ClickException("The passwords differ.")
+    return password
+
+
+@main.command()
+def check() -> None:
+    """Validate the configuration, reach the database and stores, and print what was found."""
+    settings = load_settings()
+    findings, summary = asyncio.run(run_checks(settings))
+    table = Table(title="Configuration", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key, value)
+    Console().print(table)
+    style = {Severity.ok: "green", Severity.warning: "yellow", Severity.error: "red"}
+    for finding in findings:
+        console.print(f"[{style[finding.severity]}]{finding.severity.value.upper():8}[/] {finding.message}")
+    if any(finding.severity is Severity.error for finding in findings):
+        sys.exit(1)
+

@@ -1,0 +1,1 @@
+"""Tables, migrations and the database engine (SQLite by default, PostgreSQL by `DATABASE_URL`)."""

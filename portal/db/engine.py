@@ -1,0 +1,131 @@
+"""The database engine: chosen from a URL, bound to every table, started and stopped with the app.
+
+Piccolo resolves engines globally (per table class), so binding is process-wide: `create_app` binds the
+engine its settings name, and every table, Piccolo's migration table included, then talks to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from portal.db.piccolo_app import APP_CONFIG
+
+log = structlog.get_logger("portal.db")
+
+_bound: Engine | None = None
+
+
+class UnsupportedDatabase(ValueError):
+    """The URL names a database the portal does not run on."""
+
+
+def build(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url}, log_warnings=False)
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        return SQLiteEngine(path=path, timeout=sqlite_busy_timeout)
+    raise UnsupportedDatabase(f"Unsupported DATABASE_URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def bind(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
+    """Build the engine for `url` and make every table use it."""
+    global _bound
+    engine = build(url, sqlite_busy_timeout=sqlite_busy_timeout)
+    os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
+    for table in [*APP_CONFIG.table_classes, Migration]:
+        table._meta.db = engine
+    _bound = engine
+    return engine
+
+
+def current() -> Engine | None:
+    return _bound
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return isinstance(engine, SQLiteEngine)
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction for read-then-write work.
+
+    SQLite's default DEFERRED transactions fail at once with "database is locked" when two of them upgrade to
+    writers together; IMMEDIATE takes the write lock up front, so concurrent requests queue instead of failing.
+    """
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def start(engine: Engine, *, pool_min_size: int, pool_max_size: int) -> bool:
+    """Prepare the engine; False if the database is not reachable yet.
+
+    A process whose database is down still starts, answers `/healthz` and fails `/readyz`, and `/readyz`
+    calls this again until it succeeds; crashing instead would make an orchestrator restart it in a loop.
+    """
+    try:
+        if isinstance(engine, PostgresEngine):
+            if engine.pool is None:
+                await engine.start_connection_pool(min_size=pool_min_size, max_size=pool_max_size)
+        else:
+            # WAL lets readers go on while one writer commits; the setting is stored in the file.
+            await engine.run_ddl("PRAGMA journal_mode=WAL")
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        log.error("database not reachable", error=str(exc))
+        return False
+    return True
+
+
+async def stop(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+async def ping(engine: Engine) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    await engine.run_ddl("SELECT 1")
+
+
+def known_migrations() -> list[str]:
+    modules = BaseMigrationManager().get_migration_modules(APP_CONFIG.migrations_folder_path)
+    return sorted(modules)
+
+
+async def pending_migrations() -> list[str]:
+    if not await Migration.table_exists():
+        return known_migrations()
+    applied = set(await Migration.get_migrations_which_ran(app_name=APP_CONFIG.app_name))
+    return [migration_id for migration_id in known_migrations() if migration_id not in applied]
+
+
+async def migrate(on_applied: Callable[[str], None] = lambda _: None) -> list[str]:
+    """Apply pending migrations one by one, calling `on_applied` after each (for a progress bar)."""
+    if not await Migration.table_exists():
+        await Migration.create_table(if_not_exists=True)
+    pending = await pending_migrations()
+    for migration_id in pending:
+        # Piccolo prints its own progress; ours is the caller's progress bar.
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = await run_forwards(app_name=APP_CONFIG.app_name, migration_id=migration_id)
+        if not result.success:
+            raise RuntimeError(f"Migration {migration_id} failed: {result.message}")
+        on_applied(migration_id)
+    return pending

@@ -1,0 +1,1 @@
+"""Business rules, one module per domain. Nothing here knows about HTTP."""

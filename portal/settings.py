@@ -1,0 +1,182 @@
+"""One `Settings` object: environment variables, then an optional `portal.toml`, then defaults.
+
+Nothing here runs at import time. `Settings()` reads the environment when it is called, so a test can build
+`Settings(db=DatabaseSettings(url=...))` and hand it to `create_app`.
+
+Environment variables are `PORTAL_<FIELD>` for top-level fields and `PORTAL_<SECTION>__<FIELD>` for sections
+(`PORTAL_MAIL__HOST`). The conventional `DATABASE_URL` and `REDIS_URL` are honoured too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Mode = Literal["production", "demo"]
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        "",
+        description="`sqlite:///path/to/file.sqlite3` or `postgresql://user@host:5432/name`. "
+        "Empty means a SQLite file `portal.sqlite3` in the data directory. Env: `DATABASE_URL`.",
+    )
+    pool_min_size: int = Field(1, ge=1, description="PostgreSQL: connections opened at start-up per process.")
+    pool_max_size: int = Field(10, ge=1, description="PostgreSQL: most connections one process holds.")
+    sqlite_busy_timeout: float = Field(
+        30.0, gt=0, description="SQLite: seconds a writer waits for the lock before it gives up."
+    )
+
+
+class RedisSettings(BaseModel):
+    url: str = Field(
+        "",
+        description="`redis://host:6379/0`. When set, sessions and rate limits live in Redis and are shared by "
+        "every process and machine; when empty, in files under the data directory. Env: `REDIS_URL`.",
+    )
+
+
+class SecuritySettings(BaseModel):
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs CSRF tokens and links. Required in production; demo mode generates one and keeps it "
+        "in the data directory.",
+    )
+    session_max_age: int = Field(14 * 24 * 3600, gt=0, description="Seconds a session lives without activity.")
+    cookie_secure: bool | None = Field(
+        None, description="Send cookies over HTTPS only. Default: true when `public_url` is https."
+    )
+    login_rate_limit: int = Field(10, gt=0, description="Sign-in attempts allowed per IP address per minute.")
+    hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
+
+
+class MailSettings(BaseModel):
+    host: str = Field("", description="SMTP server. Empty: emails are kept in the outbox and not sent.")
+    port: int = Field(587, description="SMTP port.")
+    username: str = Field("", description="SMTP user name, if the server wants one.")
+    password: SecretStr | None = Field(None, description="SMTP password.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    from_address: str = Field("Portal <portal@localhost>", description="Sender of every email.")
+
+
+class I18nSettings(BaseModel):
+    default_locale: str = Field("en", description="Language when neither the visitor nor the browser says.")
+    timezone: str = Field("Europe/Athens", description="Time zone dates are shown in (IANA name).")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address `portal serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `portal serve` listens on.")
+    workers: int = Field(1, ge=1, description="Server processes.")
+    server: Literal["granian", "uvicorn"] = Field("granian", description="ASGI server `portal serve` runs.")
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged.")
+    format: Literal["console", "json"] = Field(
+        "console", description="`json`: one JSON object per line for log collectors."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the portal is configured by. Each field says what it is for."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PORTAL_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    mode: Mode = Field(
+        "production",
+        description="`demo` generates missing secrets, allows http cookies and shows demo logins. Never for real data.",
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Where the SQLite file, sessions, uploads and the search index live."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address users reach the portal at, used in emails and cookies."
+    )
+    debug: bool = Field(False, description="Tracebacks in error pages. Never in production.")
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    i18n: I18nSettings = Field(default_factory=I18nSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("PORTAL_CONFIG", "portal.toml"))
+        return (
+            init_settings,
+            ConventionalEnvSource(settings_cls),
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def database_url(self) -> str:
+        return self.db.url or f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+    @property
+    def uses_https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def cookie_secure(self) -> bool:
+        configured = self.security.cookie_secure
+        return self.uses_https if configured is None else configured
+
+    def secret_key(self) -> str:
+        """The configured secret; in demo mode, one generated once and kept in the data directory."""
+        if self.security.secret_key is not None:
+            return self.security.secret_key.get_secret_value()
+        if not self.is_demo:
+            raise ConfigurationError("PORTAL_SECURITY__SECRET_KEY must be set outside demo mode.")
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class ConventionalEnvSource(PydanticBaseSettingsSource):
+    """`DATABASE_URL` and `REDIS_URL`, the names every host and platform already uses."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ does all the work
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if url := os.environ.get("DATABASE_URL"):
+            found["db"] = {"url": url}
+        if url := os.environ.get("REDIS_URL"):
+            found["redis"] = {"url": url}
+        return found
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run a portal; the message says which setting to change."""

@@ -1,0 +1,1 @@
+"""HTTP: one folder per feature, each with its controllers and templates."""

@@ -1,0 +1,83 @@
+"""Sign in with a password, sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import Body, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from pydantic import BaseModel, Field
+
+from portal import i18n
+from portal.i18n import gettext as _
+from portal.services import users
+from portal.web.auth.identity import SESSION_USER_KEY
+from portal.web.auth.sessions import rotate_session
+from portal.web.forms import FORM_ERROR, parse_form
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class SignInForm(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+    next: str = ""
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only paths on this site: `//evil.example` and `https://evil.example` are not paths."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+def home_for(user: users.CurrentUser) -> str:
+    return "/backoffice" if user.is_staff else "/account"
+
+
+class AuthController(Controller):
+    include_in_schema = False
+
+    @get("/login", name="login")
+    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+        return Template("auth/login.html", context={"values": {"next": safe_next(next) or ""}, "errors": {}})
+
+    @post("/login", status_code=303)
+    async def login(self, request: Request[Any, Any, Any], data: FormData) -> Template | Redirect:
+        form, errors = parse_form(SignInForm, data)
+        user = await users.authenticate(form.email, form.password) if form else None
+        if form is None or user is None:
+            errors = errors or {FORM_ERROR: _("The email or password is not right.")}
+            values = {"email": data.get("email", ""), "next": safe_next(data.get("next")) or ""}
+            return Template("auth/login.html", context={"values": values, "errors": errors}, status_code=422)
+        request.set_session({SESSION_USER_KEY: user.id})
+        rotate_session(request)
+        i18n.set_locale(user.locale)
+        flash(request, _("Welcome, %(name)s.") % {"name": user.first_name}, "success")
+        response = Redirect(safe_next(form.next) or home_for(user), status_code=303)
+        response.set_cookie(i18n.LOCALE_COOKIE, user.locale, max_age=365 * 24 * 3600, samesite="lax")
+        return response
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        rotate_session(request)
+        return Redirect("/", status_code=303)
+
+
+def login_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Sign-in attempts per IP address; viewing the form is not limited."""
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute),
+        store="rate_limit",
+        check_throttle_handler=_is_post,
+        set_rate_limit_headers=False,
+    )
+
+
+def _is_post(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST"

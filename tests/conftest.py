@@ -1,0 +1,93 @@
+"""Fixtures: settings, a migrated database (SQLite, or PostgreSQL by PORTAL_TEST_DATABASE_URL), app and client.
+
+Tests commit for real, as the portal does; after each test every table is emptied. That keeps tests honest
+about transactions and lets a live server in another process (browser tests) see the same data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from piccolo.table import sort_table_classes
+
+from portal.app import create_app
+from portal.db import engine as db_engine
+from portal.db.piccolo_app import APP_CONFIG
+from portal.settings import DatabaseSettings, SecuritySettings, Settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("portal-data")
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    return os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{data_dir / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def settings_factory(data_dir: Path, database_url: str):  # type: ignore[no-untyped-def]
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "public_url": "http://testserver.local",
+            "db": DatabaseSettings(url=database_url),
+            "security": SecuritySettings(secret_key=TEST_SECRET),
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(settings_factory) -> Settings:  # type: ignore[no-untyped-def]
+    return settings_factory()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(database_url: str) -> AsyncIterator[str]:
+    database = db_engine.bind(database_url)
+    if not db_engine.is_sqlite(database):
+        await database.run_ddl("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    await db_engine.migrate()
+    yield database_url
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "migrated_database" not in request.fixturenames:
+        return
+    database = db_engine.bind(request.getfixturevalue("database_url"))
+    tables = sort_table_classes(list(APP_CONFIG.table_classes))
+    if db_engine.is_sqlite(database):
+        for table in reversed(tables):
+            await table.delete(force=True)
+    else:
+        names = ", ".join(table._meta.tablename for table in tables)
+        await database.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def app(settings: Settings, migrated_database: str) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

@@ -1,0 +1,50 @@
+"""Test data with sensible defaults: a test names only what it cares about."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from portal.db.tables import Account, Role
+from portal.services import users
+
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(1)
+
+
+async def make_account(**overrides: Any) -> Account:
+    number = next(_sequence)
+    values = {"name": f"Company {number}", "domain": f"company{number}.example"} | overrides
+    account = Account(**values)
+    await account.save()
+    return account
+
+
+async def make_user(role: Role = Role.contact, **overrides: Any) -> users.CurrentUser:
+    number = next(_sequence)
+    values: dict[str, Any] = {
+        "email": f"user{number}@example.com",
+        "name": f"Test User{number}",
+        "password": PASSWORD,
+        "role": role,
+        "locale": "en",
+    } | overrides
+    return await users.create_user(**values)
+
+
+def csrf_headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
+    return {"x-csrftoken": client.cookies.get("portal_csrf", "")}
+
+
+async def sign_in(client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the real form, as a browser would: fetch it (for the CSRF cookie), then post it."""
+    await client.get("/login")
+    return await client.post(
+        "/login",
+        data={"email": email, "password": password},
+        headers=csrf_headers(client),
+        follow_redirects=False,
+    )
