@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await db_engine.start(database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size)
+        await db_engine.start(
+            database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size
+        )
         cleanup = asyncio.create_task(_clean_stores_periodically(stores))
         try:
             yield
@@ -57,7 +59,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             HomeController,
-            Router("/", route_handlers=[AuthController], middleware=[login_rate_limit(settings.security.login_rate_limit).middleware]),
+            Router(
+                "/",
+                route_handlers=[AuthController],
+                middleware=[login_rate_limit(settings.security.login_rate_limit).middleware],
+            ),
             AccountController,
             BackofficeController,
             LanguageController,

@@ -60,9 +60,13 @@ def _static_findings(settings: Settings) -> list[Finding]:
     except ConfigurationError as exc:
         findings.append(Finding(Severity.error, str(exc)))
     if settings.is_demo:
-        findings.append(Finding(Severity.warning, "Demo mode: secrets are generated locally; never use it for real data."))
+        findings.append(
+            Finding(Severity.warning, "Demo mode: secrets are generated locally; never use it for real data.")
+        )
         if settings.security.secret_key is None:
-            findings.append(Finding(Severity.warning, "No secret key set; demo mode keeps a generated one in the data directory."))
+            findings.append(
+                Finding(Severity.warning, "No secret key set; demo mode keeps a generated one in the data directory.")
+            )
     elif not settings.uses_https:
         findings.append(Finding(Severity.warning, "public_url is not https: cookies travel unencrypted."))
     if settings.debug:

@@ -79,16 +79,26 @@ def serve(host: str | None, port: int | None, workers: int | None, server: str |
         import uvicorn
 
         uvicorn.run(
-            "portal.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-            access_log=False, log_config=None,
+            "portal.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=None,
         )
         return
     from granian import Granian
     from granian.constants import Interfaces
 
     Granian(
-        "portal.app:app_from_environment", address=host, port=port, workers=workers,
-        interface=Interfaces.ASGI, factory=True, log_access=False,
+        "portal.app:app_from_environment",
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+        log_access=False,
     ).serve()
 
 
@@ -141,12 +151,12 @@ def _reset_database(settings: Settings) -> None:
     if not click.confirm(f"Erase every table in {url}?", default=False):
         raise click.Abort()
 
-    async def drop_everything() -> None:
+    async def erase() -> None:
         database = db_engine.current()
         assert database is not None
-        await database.run_ddl("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await db_engine.erase_everything(database)
 
-    run_with_database(settings, drop_everything)
+    run_with_database(settings, erase)
 
 
 def _print_logins(logins: list[demo_data.DemoLogin]) -> None:
@@ -162,8 +172,11 @@ def _print_logins(logins: list[demo_data.DemoLogin]) -> None:
 @click.option("--email", prompt=True, help="Sign-in email.")
 @click.option("--name", prompt=True, help="Full name.")
 @click.option(
-    "--role", type=click.Choice(sorted(role.value for role in STAFF_ROLES)), default=Role.agent.value,
-    show_default=True, help="Staff role.",
+    "--role",
+    type=click.Choice(sorted(role.value for role in STAFF_ROLES)),
+    default=Role.agent.value,
+    show_default=True,
+    help="Staff role.",
 )
 @click.option("--locale", type=click.Choice(["en", "el"]), default="en", show_default=True)
 def createuser(email: str, name: str, role: str, locale: str) -> None:
@@ -206,4 +219,3 @@ def check() -> None:
         console.print(f"[{style[finding.severity]}]{finding.severity.value.upper():8}[/] {finding.message}")
     if any(finding.severity is Severity.error for finding in findings):
         sys.exit(1)
-

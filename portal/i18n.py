@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
-from babel.support import LazyProxy, Translations
+from babel.support import LazyProxy, NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -28,7 +28,7 @@ _current: ContextVar[str] = ContextVar("portal_locale", default=DEFAULT_LOCALE)
 
 
 @cache
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
     return Translations.load(dirname=str(LOCALE_DIR), locales=[locale], domain=DOMAIN)
 
 
@@ -91,7 +91,7 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str
 @cache
 def locale_name(locale: str) -> str:
     """The language's own name for itself ("Ελληνικά"), as a language menu shows it."""
-    return Locale.parse(locale).get_display_name(locale).capitalize()
+    return (Locale.parse(locale).get_display_name(locale) or locale).capitalize()
 
 
 def format_datetime(value: datetime, timezone: str, format: str = "medium") -> str:

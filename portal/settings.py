@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,7 +26,13 @@ from pydantic_settings import (
 Mode = Literal["production", "demo"]
 
 
-class DatabaseSettings(BaseModel):
+class Section(BaseModel):
+    """A block of settings; a misspelled key is an error, not a silently ignored line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
     url: str = Field(
         "",
         description="`sqlite:///path/to/file.sqlite3` or `postgresql://user@host:5432/name`. "
@@ -39,7 +45,7 @@ class DatabaseSettings(BaseModel):
     )
 
 
-class RedisSettings(BaseModel):
+class RedisSettings(Section):
     url: str = Field(
         "",
         description="`redis://host:6379/0`. When set, sessions and rate limits live in Redis and are shared by "
@@ -47,7 +53,7 @@ class RedisSettings(BaseModel):
     )
 
 
-class SecuritySettings(BaseModel):
+class SecuritySettings(Section):
     secret_key: SecretStr | None = Field(
         None,
         description="Signs CSRF tokens and links. Required in production; demo mode generates one and keeps it "
@@ -61,7 +67,7 @@ class SecuritySettings(BaseModel):
     hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
 
 
-class MailSettings(BaseModel):
+class MailSettings(Section):
     host: str = Field("", description="SMTP server. Empty: emails are kept in the outbox and not sent.")
     port: int = Field(587, description="SMTP port.")
     username: str = Field("", description="SMTP user name, if the server wants one.")
@@ -70,19 +76,19 @@ class MailSettings(BaseModel):
     from_address: str = Field("Portal <portal@localhost>", description="Sender of every email.")
 
 
-class I18nSettings(BaseModel):
+class I18nSettings(Section):
     default_locale: str = Field("en", description="Language when neither the visitor nor the browser says.")
     timezone: str = Field("Europe/Athens", description="Time zone dates are shown in (IANA name).")
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Address `portal serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `portal serve` listens on.")
     workers: int = Field(1, ge=1, description="Server processes.")
     server: Literal["granian", "uvicorn"] = Field("granian", description="ASGI server `portal serve` runs.")
 
 
-class LogSettings(BaseModel):
+class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged.")
     format: Literal["console", "json"] = Field(
         "console", description="`json`: one JSON object per line for log collectors."

@@ -15,9 +15,7 @@ def build_stores(settings: Settings) -> dict[str, Store]:
     if settings.redis.url:
         root = RedisStore.with_client(url=settings.redis.url, namespace="portal")
         return {name: root.with_namespace(name) for name in STORE_NAMES}
-    return {
-        name: FileStore(settings.data_dir / "stores" / name, create_directories=True) for name in STORE_NAMES
-    }
+    return {name: FileStore(settings.data_dir / "stores" / name, create_directories=True) for name in STORE_NAMES}
 
 
 async def delete_expired(stores: dict[str, Store]) -> None:

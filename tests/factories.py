@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from portal.db.tables import Account, Role
 from portal.services import users
@@ -35,11 +34,11 @@ async def make_user(role: Role = Role.contact, **overrides: Any) -> users.Curren
     return await users.create_user(**values)
 
 
-def csrf_headers(client: AsyncTestClient[Litestar]) -> dict[str, str]:
+def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return {"x-csrftoken": client.cookies.get("portal_csrf", "")}
 
 
-async def sign_in(client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD) -> Any:
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the real form, as a browser would: fetch it (for the CSRF cookie), then post it."""
     await client.get("/login")
     return await client.post(

@@ -18,13 +18,18 @@ import structlog
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
-from piccolo.engine.base import Engine
+from piccolo.engine.base import Engine as PiccoloEngine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.methods.select import Select
+from piccolo.querystring import QueryString
 
 from portal.db.piccolo_app import APP_CONFIG
 
 log = structlog.get_logger("portal.db")
+
+# Piccolo's Engine is generic in its transaction type, which nothing here depends on.
+Engine = PiccoloEngine[Any]
 
 _bound: Engine | None = None
 
@@ -35,7 +40,7 @@ class UnsupportedDatabase(ValueError):
 
 def build(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     if url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": url}, log_warnings=False)
+        return PostgresEngine(config={"dsn": url}, extensions=())
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         directory = os.path.dirname(path)
@@ -51,7 +56,7 @@ def bind(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
     engine = build(url, sqlite_busy_timeout=sqlite_busy_timeout)
     os.environ.setdefault("PICCOLO_CONF", "portal.db.piccolo_conf")
     for table in [*APP_CONFIG.table_classes, Migration]:
-        table._meta.db = engine
+        table._meta.db = engine  # type: ignore[attr-defined]
     _bound = engine
     return engine
 
@@ -73,6 +78,15 @@ def write_transaction(engine: Engine) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+def for_update(query: Select[Any], engine: Engine) -> Select[Any]:
+    """Lock the selected rows until the write transaction ends, so a read-then-write cannot lose an update.
+
+    PostgreSQL needs `SELECT ... FOR UPDATE`; SQLite has no row locks, and needs none inside
+    `write_transaction`, which already holds the database's single write lock.
+    """
+    return query if isinstance(engine, SQLiteEngine) else query.lock_rows("UPDATE")
 
 
 async def start(engine: Engine, *, pool_min_size: int, pool_max_size: int) -> bool:
@@ -99,13 +113,27 @@ async def stop(engine: Engine) -> None:
         await engine.close_connection_pool()
 
 
+async def erase_everything(engine: Engine) -> None:
+    """Drop every table (PostgreSQL: the whole public schema). For demo resets and test sessions only."""
+    if isinstance(engine, PostgresEngine):
+        await engine.run_ddl("DROP SCHEMA public CASCADE")
+        await engine.run_ddl("CREATE SCHEMA public")
+        return
+    rows = await engine.run_querystring(
+        QueryString("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    )
+    await engine.run_ddl("PRAGMA foreign_keys = OFF")
+    for row in rows:
+        await engine.run_ddl(f'DROP TABLE IF EXISTS "{row["name"]}"')
+
+
 async def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     await engine.run_ddl("SELECT 1")
 
 
 def known_migrations() -> list[str]:
-    modules = BaseMigrationManager().get_migration_modules(APP_CONFIG.migrations_folder_path)
+    modules = BaseMigrationManager().get_migration_modules(str(APP_CONFIG.migrations_folder_path))
     return sorted(modules)
 
 

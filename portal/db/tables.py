@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -33,6 +33,8 @@ STAFF_ROLES = frozenset({Role.agent, Role.manager, Role.admin})
 class Account(Table):
     """A customer: a company or a private person."""
 
+    id: Serial  # added by Piccolo; declared for type checkers
+
     name = Varchar(length=200)
     domain = Varchar(length=200, null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -40,6 +42,8 @@ class Account(Table):
 
 class User(Table, tablename="portal_user"):
     """Anyone who signs in: a prospect, a customer's contact, or staff."""
+
+    id: Serial
 
     email = Varchar(length=254, unique=True)  # stored lower-cased
     name = Varchar(length=200)

@@ -72,7 +72,9 @@ async def create_user(
         account=account_id,
     )
     await user.save()
-    return await get_active(user.id)  # type: ignore[return-value]
+    created = await get_active(user.id)
+    assert created is not None
+    return created
 
 
 async def get_active(user_id: int) -> CurrentUser | None:
@@ -94,7 +96,5 @@ async def authenticate(email: str, password: str) -> CurrentUser | None:
 
 
 async def count_by_role() -> dict[Role, int]:
-    rows = await (
-        User.select(User.role, Count(alias="n")).where(User.is_active.eq(True)).group_by(User.role)
-    )
+    rows = await User.select(User.role, Count(alias="n")).where(User.is_active.eq(True)).group_by(User.role)
     return {Role(row["role"]): row["n"] for row in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from functools import partial
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ STATIC_DIR = WEB_DIR / "static"
 STATIC_PATH = "/static"
 
 
-def template_directories() -> list[Path]:
-    return sorted(WEB_DIR.glob("*/templates"))
+def template_directories() -> list[Path | PathLike[Any] | str]:
+    return [*sorted(WEB_DIR.glob("*/templates"))]
 
 
 def static_fingerprints(directory: Path = STATIC_DIR) -> dict[str, str]:

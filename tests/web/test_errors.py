@@ -1,18 +1,17 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 from litestar import Litestar, get
-from litestar.testing import AsyncTestClient
 
 from portal.db.tables import Role
 from tests.factories import make_user, sign_in
+from tests.harness import running
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
-@pytest.mark.parametrize(
-    ("language", "title"), [("en", "Page not found"), ("el", "Η σελίδα δεν βρέθηκε")]
-)
+@pytest.mark.parametrize(("language", "title"), [("en", "Page not found"), ("el", "Η σελίδα δεν βρέθηκε")])
 async def test_unknown_page_is_a_404_page_in_the_visitors_language(client: Client, language: str, title: str) -> None:
     response = await client.get("/no/such/page", headers={"Accept-Language": language})
     assert response.status_code == 404
@@ -29,9 +28,7 @@ async def test_404_page_still_knows_who_is_signed_in(client: Client) -> None:
     assert 'href="/account"' in page
 
 
-@pytest.mark.parametrize(
-    ("language", "title"), [("en", "Access denied"), ("el", "Δεν επιτρέπεται η πρόσβαση")]
-)
+@pytest.mark.parametrize(("language", "title"), [("en", "Access denied"), ("el", "Δεν επιτρέπεται η πρόσβαση")])
 async def test_customer_in_the_back_office_gets_a_403_page(client: Client, language: str, title: str) -> None:
     customer = await make_user(Role.contact, locale=language)
     await sign_in(client, customer.email)
@@ -56,7 +53,11 @@ async def test_api_errors_are_json_with_one_shape(client: Client) -> None:
     response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {
-        "error": {"status": 404, "code": "not_found", "message": "The page you asked for does not exist or has moved."}
+        "error": {
+            "status": 404,
+            "code": "not_found",
+            "message": "The page you asked for does not exist or has moved.",
+        }
     }
 
 
@@ -65,14 +66,10 @@ async def boom() -> str:
     raise RuntimeError("database password is hunter2")
 
 
-@pytest.mark.parametrize(
-    ("language", "title"), [("en", "Something went wrong"), ("el", "Κάτι πήγε στραβά")]
-)
-async def test_crash_is_a_500_page_with_a_reference_and_no_internals(
-    app: Litestar, language: str, title: str
-) -> None:
+@pytest.mark.parametrize(("language", "title"), [("en", "Something went wrong"), ("el", "Κάτι πήγε στραβά")])
+async def test_crash_is_a_500_page_with_a_reference_and_no_internals(app: Litestar, language: str, title: str) -> None:
     app.register(boom)
-    async with AsyncTestClient(app=app) as client:
+    async with running(app) as client:
         response = await client.get("/boom", headers={"Accept-Language": language})
     assert response.status_code == 500
     assert title in response.text

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from portal.db.tables import Role
 from tests.factories import csrf_headers, make_user, sign_in
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_home_speaks_english_by_default(client: Client) -> None:
@@ -26,7 +25,10 @@ async def test_browser_language_picks_greek(client: Client) -> None:
 async def test_language_choice_is_remembered_over_the_browser_preference(client: Client) -> None:
     await client.get("/")
     response = await client.post(
-        "/language", data={"locale": "el", "next": "/login"}, headers=csrf_headers(client), follow_redirects=False
+        "/language",
+        data={"locale": "el", "next": "/login"},
+        headers=csrf_headers(client),
+        follow_redirects=False,
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
@@ -39,7 +41,9 @@ async def test_language_choice_is_remembered_over_the_browser_preference(client:
 async def test_language_switch_refuses_to_redirect_off_site(client: Client) -> None:
     await client.get("/")
     response = await client.post(
-        "/language", data={"locale": "el", "next": "//evil.example/"}, headers=csrf_headers(client),
+        "/language",
+        data={"locale": "el", "next": "//evil.example/"},
+        headers=csrf_headers(client),
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"

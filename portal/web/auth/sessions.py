@@ -8,7 +8,7 @@ the backend then discards the old id and issues a new one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -36,11 +36,12 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             state["new_session_id"] = self.generate_session_id()
         await super().store_in_message(scope_session, message, connection)
 
-    def serialize_data(self, data: ScopeSession, scope: Scope | None = None) -> bytes:
+    @staticmethod
+    def serialize_data(data: ScopeSession, scope: Scope | None = None) -> bytes:
         # Error pages for unknown paths have no route handler to take a serializer from.
-        if scope is not None and "route_handler" not in scope:
+        if scope is not None and "route_handler" not in cast(dict[str, Any], scope):
             return encode_json(data)
-        return super().serialize_data(data, scope)
+        return ServerSideSessionBackend.serialize_data(data, scope)
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         return connection.scope["state"].get("new_session_id") or super().get_session_id(connection)

@@ -1,6 +1,6 @@
 """Every error ends as a page in the visitor's language, or, under `/api/`, as one JSON shape:
 
-    {"error": {"status": 404, "code": "not_found", "message": "...", "fields": {"email": "..."}}}
+{"error": {"status": 404, "code": "not_found", "message": "...", "fields": {"email": "..."}}}
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ def _explanation(status: int, detail: str) -> tuple[str, str]:
         429: (_("Too many attempts"), _("Please wait a minute and try again.")),
         503: (_("Temporarily unavailable"), _("Please try again in a few minutes.")),
     }
-    return texts.get(
-        status, (_("Something went wrong"), _("We could not complete your request. Please try again."))
-    )
+    return texts.get(status, (_("Something went wrong"), _("We could not complete your request. Please try again.")))
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -77,12 +75,14 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return _to_sign_in(request)
     fields = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
-        fields = {str(item.get("key", "")): str(item.get("message", "")) for item in exc.extra if isinstance(item, dict)}
+        fields = {
+            str(item.get("key", "")): str(item.get("message", "")) for item in exc.extra if isinstance(item, dict)
+        }
     return error_response(request, exc.status_code, str(exc.detail), fields)
 
 
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error", path=request.url.path, exc_info=exc)
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 

@@ -28,12 +28,16 @@ class HealthController(Controller):
         database = request.app.state.db
         settings = request.app.state.settings
         try:
-            await engine.start(database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size)
+            await engine.start(
+                database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size
+            )
             await engine.ping(database)
             pending = await engine.pending_migrations()
         except Exception as exc:  # any failure to reach the database means "not ready", never a 500
             log.warning("database not reachable", error=str(exc))
-            return Response({"status": "unavailable", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                {"status": "unavailable", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE
+            )
         if pending:
             body = {"status": "unavailable", "database": "ok", "pending_migrations": pending}
             return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE)
