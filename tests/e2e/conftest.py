@@ -1,0 +1,188 @@
+"""Browser tests: the real `portal serve` in a subprocess, driven by the system's Chromium through Playwright.
+
+The server shares the test database (the `migrated_database` fixture creates the schema; the autouse
+`clean_database` fixture empties the tables after each test). Playwright never downloads a browser here: it
+launches the Chromium at `PORTAL_TEST_CHROMIUM` (default /usr/bin/chromium), and every test in this directory
+is skipped when that is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    Response,
+    async_playwright,
+)
+
+CHROMIUM = Path(os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+E2E_SECRET = "e2e-secret-key-that-is-long-enough-0123456789abcdef"
+READY_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip browser tests before any fixture starts a server when there is no Chromium to drive."""
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def live_server(migrated_database: str, data_dir: Path) -> Iterator[LiveServer]:
+    """`portal serve` on a free port, ready (GET /readyz answers 200) before the first test uses it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "DATABASE_URL": migrated_database,
+        "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_SECURITY__SECRET_KEY": E2E_SECRET,
+        "PORTAL_PUBLIC_URL": url,
+    }
+    log_path = data_dir / f"live-server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "portal"), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_ready(process, url, log_path)
+            yield LiveServer(url=url, log=log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    last = "no answer yet"
+    with httpx.Client(base_url=url, timeout=1.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"`portal serve` exited with code {process.returncode} before it was ready:\n"
+                    f"{log_path.read_text(errors='replace')}"
+                )
+            try:
+                response = client.get("/readyz")
+            except httpx.TransportError as exc:
+                last = repr(exc)
+            else:
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text}"
+            time.sleep(0.05)  # the interval between polls of the readiness condition
+    pytest.fail(
+        f"`portal serve` was not ready at {url}/readyz within {READY_TIMEOUT:.0f} s (last: {last}).\n"
+        f"Its output:\n{log_path.read_text(errors='replace')}"
+    )
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@dataclass
+class WatchedPage:
+    """A page that records what a user would not see but a developer must: errors and failed loads."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", self._on_page_error)
+        self.page.on("requestfailed", self._on_request_failed)
+        self.page.on("response", self._on_response)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text} (at {message.location})")
+
+    def _on_page_error(self, error: Error) -> None:
+        self.problems.append(f"page error: {error}")
+
+    def _on_request_failed(self, request: Request) -> None:
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    async def assert_no_problems(self) -> None:
+        """Let every request the page started finish, then fail on anything recorded."""
+        await self.page.wait_for_load_state("networkidle")
+        assert self.problems == [], "the page reported problems:\n" + "\n".join(self.problems)
+
+
+OpenPage = Callable[..., Awaitable[WatchedPage]]
+
+
+@pytest.fixture
+async def open_page(browser: Browser, live_server: LiveServer) -> AsyncIterator[OpenPage]:
+    """`await open_page(locale="el-GR", java_script_enabled=False)`: a watched page in a new browser context.
+
+    Each test gets contexts of its own (no cookies shared between tests); the default locale is en-US.
+    """
+    contexts: list[BrowserContext] = []
+
+    async def open_(**options: Any) -> WatchedPage:
+        context = await browser.new_context(**({"base_url": live_server.url, "locale": "en-US"} | options))
+        contexts.append(context)
+        return WatchedPage(await context.new_page())
+
+    yield open_
+    for context in contexts:
+        await context.close()
