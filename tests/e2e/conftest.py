@@ -9,16 +9,11 @@ is skipped when that is missing.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -31,6 +26,8 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from tests.harness import LiveServer, serving
+
 CHROMIUM = Path(os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,9 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-E2E_SECRET = "e2e-secret-key-that-is-long-enough-0123456789abcdef"
-READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
 
 HERE = Path(__file__).parent
 
@@ -58,72 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    log: Path
-
-
 @pytest.fixture(scope="session")
 def live_server(migrated_database: str, data_dir: Path) -> Iterator[LiveServer]:
     """`portal serve` on a free port, ready (GET /readyz answers 200) before the first test uses it."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "DATABASE_URL": migrated_database,
-        "PORTAL_DATA_DIR": str(data_dir),
-        "PORTAL_SECURITY__SECRET_KEY": E2E_SECRET,
-        "PORTAL_PUBLIC_URL": url,
-    }
-    log_path = data_dir / f"live-server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "portal"), "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_ready(process, url, log_path)
-            yield LiveServer(url=url, log=log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT)
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    last = "no answer yet"
-    with httpx.Client(base_url=url, timeout=1.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"`portal serve` exited with code {process.returncode} before it was ready:\n"
-                    f"{log_path.read_text(errors='replace')}"
-                )
-            try:
-                response = client.get("/readyz")
-            except httpx.TransportError as exc:
-                last = repr(exc)
-            else:
-                if response.status_code == 200:
-                    return
-                last = f"{response.status_code} {response.text}"
-            time.sleep(0.05)  # the interval between polls of the readiness condition
-    pytest.fail(
-        f"`portal serve` was not ready at {url}/readyz within {READY_TIMEOUT:.0f} s (last: {last}).\n"
-        f"Its output:\n{log_path.read_text(errors='replace')}"
-    )
+    with serving(database_url=migrated_database, data_dir=data_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
