@@ -67,15 +67,6 @@ class SecuritySettings(Section):
     hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
 
 
-class MailSettings(Section):
-    host: str = Field("", description="SMTP server. Empty: emails are kept in the outbox and not sent.")
-    port: int = Field(587, description="SMTP port.")
-    username: str = Field("", description="SMTP user name, if the server wants one.")
-    password: SecretStr | None = Field(None, description="SMTP password.")
-    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
-    from_address: str = Field("Portal <portal@localhost>", description="Sender of every email.")
-
-
 class I18nSettings(Section):
     default_locale: str = Field("en", description="Language when neither the visitor nor the browser says.")
     timezone: str = Field("Europe/Athens", description="Time zone dates are shown in (IANA name).")
@@ -107,7 +98,7 @@ class Settings(BaseSettings):
         description="`demo` generates missing secrets, allows http cookies and shows demo logins. Never for real data.",
     )
     data_dir: Path = Field(
-        Path("var"), description="Where the SQLite file, sessions, uploads and the search index live."
+        Path("var"), description="Where the SQLite file, sessions, rate-limit counters and the demo secret live."
     )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="The address users reach the portal at, used in emails and cookies."
@@ -116,7 +107,6 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
-    mail: MailSettings = Field(default_factory=MailSettings)
     i18n: I18nSettings = Field(default_factory=I18nSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)

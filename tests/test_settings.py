@@ -28,24 +28,24 @@ def test_environment_sets_sections_and_the_conventional_names(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("PORTAL_MAIL__HOST", "smtp.example.com")
+    monkeypatch.setenv("PORTAL_LOG__FORMAT", "json")
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://support.example.com")
     settings = Settings()
     assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/test"
     assert settings.redis.url == "redis://127.0.0.1:6379/0"
-    assert settings.mail.host == "smtp.example.com"
+    assert settings.log.format == "json"
     assert settings.cookie_secure is True
 
 
 def test_portal_toml_is_read_and_the_environment_wins(clean_environment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (clean_environment / "portal.toml").write_text(
-        'public_url = "https://from-file.example"\n[server]\nworkers = 4\n[mail]\nhost = "file-smtp"\n'
+        'public_url = "https://from-file.example"\n[server]\nworkers = 4\nport = 8080\n'
     )
-    monkeypatch.setenv("PORTAL_MAIL__HOST", "env-smtp")
+    monkeypatch.setenv("PORTAL_SERVER__PORT", "9090")
     settings = Settings()
     assert settings.public_url == "https://from-file.example"
     assert settings.server.workers == 4
-    assert settings.mail.host == "env-smtp"
+    assert settings.server.port == 9090
 
 
 def test_unknown_setting_is_an_error_not_silently_ignored(clean_environment: Path) -> None:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import httpx
 
+from portal.app import create_app
 from portal.db.tables import Role
 from tests.factories import csrf_headers, make_user, sign_in
+from tests.harness import running
 
 Client = httpx.AsyncClient
 
@@ -83,3 +85,17 @@ async def test_static_assets_are_fingerprinted_and_cached_for_a_year(client: Cli
     htmx = await client.get("/static/vendor/htmx.min.js")
     assert htmx.status_code == 200
     assert 'version:"2.0.11"' in htmx.text.replace(" ", "")
+
+
+async def test_demo_mode_lists_the_demo_logins_on_the_sign_in_page(settings_factory, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    demo_settings = settings_factory(mode="demo")
+    async with running(create_app(demo_settings)) as demo_client:
+        page = (await demo_client.get("/login")).text
+    assert "admin@portal.example" in page
+    assert "portal-demo" in page
+
+
+async def test_production_never_shows_demo_logins(client: Client) -> None:
+    page = (await client.get("/login")).text
+    assert "portal-demo" not in page
+    assert "Trying the demo?" not in page

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from portal import i18n
 from portal.i18n import gettext as _
-from portal.services import users
+from portal.services import demo, users
 from portal.web.auth.identity import SESSION_USER_KEY
 from portal.web.auth.sessions import rotate_session
 from portal.web.forms import FORM_ERROR, parse_form
@@ -26,6 +26,15 @@ class SignInForm(BaseModel):
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
     next: str = ""
+
+
+def sign_in_page(
+    request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    context: dict[str, Any] = {"values": values, "errors": errors}
+    if request.app.state.settings.is_demo:
+        context |= {"demo_logins": demo.DEMO_LOGINS, "demo_password": demo.DEMO_PASSWORD}
+    return Template("auth/login.html", context=context, status_code=status_code)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -44,7 +53,7 @@ class AuthController(Controller):
 
     @get("/login", name="login")
     async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-        return Template("auth/login.html", context={"values": {"next": safe_next(next) or ""}, "errors": {}})
+        return sign_in_page(request, {"next": safe_next(next) or ""}, {})
 
     @post("/login", status_code=303)
     async def login(self, request: Request[Any, Any, Any], data: FormData) -> Template | Redirect:
@@ -53,7 +62,7 @@ class AuthController(Controller):
         if form is None or user is None:
             errors = errors or {FORM_ERROR: _("The email or password is not right.")}
             values = {"email": data.get("email", ""), "next": safe_next(data.get("next")) or ""}
-            return Template("auth/login.html", context={"values": values, "errors": errors}, status_code=422)
+            return sign_in_page(request, values, errors, status_code=422)
         request.set_session({SESSION_USER_KEY: user.id})
         rotate_session(request)
         i18n.set_locale(user.locale)
