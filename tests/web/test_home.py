@@ -60,7 +60,11 @@ async def test_anonymous_navigation_offers_sign_in_only(client: Client) -> None:
 
 async def test_customer_navigation_leads_to_their_account(client: Client) -> None:
     customer = await make_user(Role.contact, name="Maria Customer")
-    await sign_in(client, customer.email)
+    response = await sign_in(client, customer.email)
+    assert response.headers["location"] == "/account"
+    landing = (await client.get("/account")).text
+    assert "Welcome, Maria." in landing  # shown once, after signing in
+    assert "Welcome, Maria." not in (await client.get("/account")).text
     page = (await client.get("/")).text
     assert 'href="/account"' in page
     assert 'href="/backoffice"' not in page
