@@ -55,7 +55,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def live_server(migrated_database: str, data_dir: Path) -> Iterator[LiveServer]:
     """`portal serve` on a free port, ready (GET /readyz answers 200) before the first test uses it."""
-    with serving(database_url=migrated_database, data_dir=data_dir) as server:
+    # Browser tests sign in often from one address; the limit itself is tested without a browser.
+    with serving(
+        database_url=migrated_database, data_dir=data_dir, PORTAL_SECURITY__LOGIN_RATE_LIMIT="10000"
+    ) as server:
         yield server
 
 
