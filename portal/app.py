@@ -18,6 +18,7 @@ from litestar.stores.base import Store
 
 from portal import logging as portal_logging
 from portal.db import engine as db_engine
+from portal.services.mail import Mailer
 from portal.settings import Settings
 from portal.stores import build_stores, delete_expired
 from portal.web.account.controllers import AccountController
@@ -43,17 +44,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     database = db_engine.bind(settings.database_url, sqlite_busy_timeout=settings.db.sqlite_busy_timeout)
     stores = build_stores(settings)
     sessions = session_config(settings)
+    mailer = Mailer(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await db_engine.start(
             database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size
         )
-        cleanup = asyncio.create_task(_clean_stores_periodically(stores))
+        background = [asyncio.create_task(_clean_stores_periodically(stores)), asyncio.create_task(mailer.run())]
         try:
             yield
         finally:
-            cleanup.cancel()
+            for task in background:
+                task.cancel()
             await db_engine.stop(database)
 
     app = Litestar(
@@ -91,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         openapi_config=None,
         debug=settings.debug,
-        state=State({"settings": settings, "db": database}),
+        state=State({"settings": settings, "db": database, "mailer": mailer}),
     )
     # Sessions, identity and the request context wrap the whole handler, not each route, so that error pages
     # for unknown paths still know the visitor, their language and their request id.

@@ -67,6 +67,49 @@ class SecuritySettings(Section):
     hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
 
 
+class MailSettings(Section):
+    host: str = Field("", description="SMTP server. Empty: emails wait in the outbox (staff can read them there).")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    username: str = Field("", description="SMTP user name, if the server wants one.")
+    password: SecretStr | None = Field(None, description="SMTP password.")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="`starttls` upgrades a plain connection, `tls` connects encrypted (port 465)."
+    )
+    from_address: str = Field("Portal <portal@localhost>", description="Sender of every email.")
+    timeout: float = Field(20.0, gt=0, description="Seconds to wait for the SMTP server.")
+
+
+class OidcProviderSettings(Section):
+    name: str = Field(description="Short name used in URLs (`/auth/NAME/login`).", pattern=r"^[a-z0-9-]{1,30}$")
+    label: str = Field(description="Text of the sign-in button, e.g. `Google`.")
+    kind: Literal["oidc", "google", "microsoft", "github", "keycloak"] = Field(
+        "oidc", description="`oidc` needs `discovery_url`; the others are presets."
+    )
+    client_id: str = Field(description="The client id the provider issued.")
+    client_secret: SecretStr = Field(description="The client secret (put it in the environment, not the file).")
+    discovery_url: str = Field("", description="OpenID Connect discovery document (kind `oidc`).")
+    tenant: str = Field("", description="Microsoft: a tenant id, or `common`/`organizations` for multi-tenant.")
+    allowed_tenants: list[str] = Field(default_factory=list, description="Microsoft multi-tenant: tenant ids let in.")
+    keycloak_url: str = Field("", description="Keycloak: base URL, e.g. `https://id.example.com`.")
+    keycloak_realm: str = Field("", description="Keycloak: realm name.")
+
+
+class AuthSettings(Section):
+    providers: list[OidcProviderSettings] = Field(
+        default_factory=list, description="OAuth / OpenID Connect sign-in providers; buttons appear for these only."
+    )
+    terms_version: str = Field("2026-11", description="Version of the terms and privacy notice users accept.")
+    verify_email_hours: int = Field(48, gt=0, description="Hours an email verification link stays valid.")
+    reset_password_minutes: int = Field(60, gt=0, description="Minutes a password reset link stays valid.")
+    lockout_after: int = Field(8, gt=0, description="Failed sign-ins in a row before a temporary lockout.")
+    lockout_minutes: int = Field(15, gt=0, description="Minutes an account stays locked after that.")
+    idle_timeout_minutes: int = Field(
+        120, gt=0, description="Minutes without activity that end a session (unless 'keep me signed in')."
+    )
+    absolute_timeout_hours: int = Field(24 * 30, gt=0, description="Hours after sign-in that end any session.")
+    require_staff_2fa: bool = Field(False, description="Staff must use two-factor authentication.")
+
+
 class I18nSettings(Section):
     default_locale: str = Field("en", description="Language when neither the visitor nor the browser says.")
     timezone: str = Field("Europe/Athens", description="Time zone dates are shown in (IANA name).")
@@ -107,6 +150,8 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     i18n: I18nSettings = Field(default_factory=I18nSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)

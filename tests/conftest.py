@@ -7,7 +7,7 @@ about transactions and lets a live server in another process (browser tests) see
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,8 +18,9 @@ from piccolo.table import sort_table_classes
 from portal.app import create_app
 from portal.db import engine as db_engine
 from portal.db.piccolo_app import APP_CONFIG
-from portal.settings import DatabaseSettings, SecuritySettings, Settings
+from portal.settings import DatabaseSettings, MailSettings, SecuritySettings, Settings
 from tests.harness import running
+from tests.mail import SmtpServer, start_smtp_server
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -35,12 +36,28 @@ def database_url(data_dir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings_factory(data_dir: Path, database_url: str):  # type: ignore[no-untyped-def]
+def smtp_server() -> Iterator[SmtpServer]:
+    server, controller = start_smtp_server()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> SmtpServer:
+    """The test SMTP server, emptied for this test."""
+    smtp_server.messages.clear()
+    smtp_server.refuse = False
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def settings_factory(data_dir: Path, database_url: str, smtp_server: SmtpServer):  # type: ignore[no-untyped-def]
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {
             "data_dir": data_dir,
             "public_url": "http://testserver.local",
             "db": DatabaseSettings(url=database_url),
+            "mail": MailSettings(host="127.0.0.1", port=smtp_server.port, security="none"),
             # Every test signs in from the same address; the limit itself is tested with its own store.
             "security": SecuritySettings(secret_key=TEST_SECRET, login_rate_limit=100_000),
         }

@@ -22,6 +22,8 @@ class CurrentUser:
     role: Role
     locale: str
     account_id: int | None
+    session_epoch: int = 0
+    email_verified: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -40,6 +42,8 @@ class CurrentUser:
             role=Role(row["role"]),
             locale=row["locale"],
             account_id=row["account"],
+            session_epoch=row["session_epoch"],
+            email_verified=row["email_verified_at"] is not None,
         )
 
 

@@ -144,3 +144,11 @@ async def test_sign_in_is_rate_limited_per_address(
         blocked = await sign_in(client, "someone@example.com", "guess")
         assert "Too many attempts" in blocked.text
         assert (await client.get("/login")).status_code == 200  # reading the form is never limited
+
+
+async def test_raising_the_session_epoch_signs_out_every_session(client: Client) -> None:
+    user = await make_user(Role.contact)
+    await sign_in(client, user.email)
+    assert (await client.get("/account")).status_code == 200
+    await User.update({User.session_epoch: User.session_epoch + 1}).where(User.id == user.id)
+    assert (await client.get("/account", follow_redirects=False)).status_code == 303

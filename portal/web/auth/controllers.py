@@ -15,8 +15,7 @@ from pydantic import BaseModel, Field
 from portal import i18n
 from portal.i18n import gettext as _
 from portal.services import demo, users
-from portal.web.auth.identity import SESSION_USER_KEY
-from portal.web.auth.sessions import rotate_session
+from portal.web.auth.sessions import end_session, start_session
 from portal.web.forms import FORM_ERROR, parse_form
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -63,8 +62,7 @@ class AuthController(Controller):
             errors = errors or {FORM_ERROR: _("The email or password is not right.")}
             values = {"email": data.get("email", ""), "next": safe_next(data.get("next")) or ""}
             return sign_in_page(request, values, errors, status_code=422)
-        request.set_session({SESSION_USER_KEY: user.id})
-        rotate_session(request)
+        start_session(request, user)
         i18n.set_locale(user.locale)
         flash(request, _("Welcome, %(name)s.") % {"name": user.first_name}, "success")
         response = Redirect(safe_next(form.next) or home_for(user), status_code=303)
@@ -73,8 +71,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        request.clear_session()
-        rotate_session(request)
+        end_session(request)
         return Redirect("/", status_code=303)
 
 

@@ -7,8 +7,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.services import users
-
-SESSION_USER_KEY = "user_id"
+from portal.web.auth.sessions import SESSION_EPOCH_KEY, SESSION_USER_KEY
 
 
 class IdentityMiddleware(ASGIMiddleware):
@@ -16,7 +15,10 @@ class IdentityMiddleware(ASGIMiddleware):
         scope["user"] = None
         session = scope.get("session")
         if isinstance(session, dict) and (user_id := session.get(SESSION_USER_KEY)):
-            scope["user"] = await users.get_active(user_id)
-            if scope["user"] is None:  # deactivated or deleted since sign-in
+            user = await users.get_active(user_id)
+            # Deactivated since sign-in, or signed out everywhere (the epoch moved on): this session is over.
+            if user is None or session.get(SESSION_EPOCH_KEY) != user.session_epoch:
                 ASGIConnection(scope).clear_session()
+            else:
+                scope["user"] = user
         await next_app(scope, receive, send)

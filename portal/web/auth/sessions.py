@@ -7,6 +7,7 @@ the backend then discards the old id and issues a new one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -15,13 +16,34 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.serialization import encode_json
 from litestar.types import Message, Scope, ScopeSession
 
+from portal.services.users import CurrentUser
 from portal.settings import Settings
 
 SESSION_COOKIE = "portal_session"
+SESSION_USER_KEY = "user_id"
+SESSION_EPOCH_KEY = "epoch"
+SESSION_STARTED_KEY = "started"
 
 
 def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.scope["state"]["rotate_session"] = True
+
+
+def start_session(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentUser) -> None:
+    """Sign `user` in on this connection, under a new session id. Every sign-in method ends here."""
+    connection.set_session(
+        {
+            SESSION_USER_KEY: user.id,
+            SESSION_EPOCH_KEY: user.session_epoch,
+            SESSION_STARTED_KEY: int(time.time()),
+        }
+    )
+    rotate_session(connection)
+
+
+def end_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    connection.clear_session()
+    rotate_session(connection)
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
