@@ -21,16 +21,12 @@ from portal.db import engine as db_engine
 from portal.services.mail import Mailer
 from portal.settings import Settings
 from portal.stores import build_stores, delete_expired
-from portal.web.account.controllers import AccountController
 from portal.web.auth.controllers import AuthController, login_rate_limit
 from portal.web.auth.identity import IdentityMiddleware
 from portal.web.auth.sessions import session_config
-from portal.web.backoffice.controllers import BackofficeController
 from portal.web.errors.handlers import EXCEPTION_HANDLERS
-from portal.web.health.controllers import HealthController
-from portal.web.home.controllers import HomeController
-from portal.web.language.controllers import LanguageController
 from portal.web.middleware import RequestContextMiddleware
+from portal.web.routes import feature_routes
 from portal.web.templating import STATIC_DIR, STATIC_PATH, template_config
 
 ONE_YEAR = 365 * 24 * 3600
@@ -61,16 +57,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            HomeController,
             Router(
                 "/",
                 route_handlers=[AuthController],
                 middleware=[login_rate_limit(settings.security.login_rate_limit).middleware],
             ),
-            AccountController,
-            BackofficeController,
-            LanguageController,
-            HealthController,
+            *feature_routes(settings),
             create_static_files_router(
                 path=STATIC_PATH,
                 directories=[STATIC_DIR],
