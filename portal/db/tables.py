@@ -80,6 +80,7 @@ class User(Table, tablename="portal_user"):
     locked_until = Timestamptz(null=True, default=None)
     totp_secret = Varchar(length=200, null=True, default=None, secret=True)  # encrypted with the app's key
     totp_enabled_at = Timestamptz(null=True, default=None)
+    totp_last_step = Integer(null=True, default=None)  # the last time step accepted: a code works once
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
     erased_at = Timestamptz(null=True, default=None)
