@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
@@ -19,15 +17,19 @@ from litestar.stores.base import Store
 from portal import logging as portal_logging
 from portal.db import engine as db_engine
 from portal.services.mail import Mailer
+from portal.services.two_factor import TwoFactorKeys
 from portal.settings import Settings
 from portal.stores import build_stores, delete_expired
 from portal.web.auth.controllers import AuthController, login_rate_limit
+from portal.web.auth.guards import TwoFactorEnrolmentRequired
 from portal.web.auth.identity import IdentityMiddleware
 from portal.web.auth.sessions import session_config
 from portal.web.errors.handlers import EXCEPTION_HANDLERS
 from portal.web.middleware import RequestContextMiddleware
+from portal.web.oidc.oauth import build_providers
 from portal.web.routes import feature_routes
 from portal.web.templating import STATIC_DIR, STATIC_PATH, template_config
+from portal.web.twofactor.controllers import handle_enrolment_required
 
 ONE_YEAR = 365 * 24 * 3600
 STORE_CLEANUP_INTERVAL = 3600.0
@@ -35,12 +37,14 @@ STORE_CLEANUP_INTERVAL = 3600.0
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
-    secret = settings.secret_key()
+    settings.secret_key()  # fails early, with a clear message, when production has no secret
     portal_logging.configure(settings)
     database = db_engine.bind(settings.database_url, sqlite_busy_timeout=settings.db.sqlite_busy_timeout)
     stores = build_stores(settings)
     sessions = session_config(settings)
     mailer = Mailer(settings)
+    oidc = build_providers(settings)  # once per app: each client caches its provider's discovery and keys
+    two_factor_keys = TwoFactorKeys(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         csrf_config=CSRFConfig(
-            secret=_derive(secret, "csrf"),
+            secret=settings.derived_key("csrf").hex(),
             cookie_name="portal_csrf",
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,
@@ -81,12 +85,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(settings),
         plugins=[HTMXPlugin()],
         stores=stores,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, TwoFactorEnrolmentRequired: handle_enrolment_required},
         lifespan=[lifespan],
         logging_config=None,
         openapi_config=None,
         debug=settings.debug,
-        state=State({"settings": settings, "db": database, "mailer": mailer}),
+        state=State(
+            {"settings": settings, "db": database, "mailer": mailer, "oidc": oidc, "two_factor_keys": two_factor_keys}
+        ),
     )
     # Sessions, identity and the request context wrap the whole handler, not each route, so that error pages
     # for unknown paths still know the visitor, their language and their request id.
@@ -99,11 +105,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def app_from_environment() -> Litestar:
     """The factory ASGI servers call in each worker process (`portal.app:app_from_environment`)."""
     return create_app(Settings())
-
-
-def _derive(secret: str, purpose: str) -> str:
-    """One configured secret, a separate key per purpose, so one leaked key cannot forge another's tokens."""
-    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 async def _clean_stores_periodically(stores: dict[str, Store]) -> None:

@@ -9,13 +9,15 @@ Environment variables are `PORTAL_<FIELD>` for top-level fields and `PORTAL_<SEC
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,6 +66,9 @@ class SecuritySettings(Section):
         None, description="Send cookies over HTTPS only. Default: true when `public_url` is https."
     )
     login_rate_limit: int = Field(10, gt=0, description="Sign-in attempts allowed per IP address per minute.")
+    form_rate_limit: int = Field(
+        20, gt=0, description="Sign-ups, password-reset and verification-email requests per IP address per hour."
+    )
     hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
 
 
@@ -92,15 +97,43 @@ class OidcProviderSettings(Section):
     allowed_tenants: list[str] = Field(default_factory=list, description="Microsoft multi-tenant: tenant ids let in.")
     keycloak_url: str = Field("", description="Keycloak: base URL, e.g. `https://id.example.com`.")
     keycloak_realm: str = Field("", description="Keycloak: realm name.")
+    github_url: str = Field(
+        "", description="GitHub Enterprise Server: base URL, e.g. `https://github.example.com`; empty: github.com."
+    )
+
+    @model_validator(mode="after")
+    def _needs_what_its_kind_needs(self) -> OidcProviderSettings:
+        missing = {
+            "oidc": ["discovery_url"] if not self.discovery_url else [],
+            "keycloak": [name for name in ("keycloak_url", "keycloak_realm") if not getattr(self, name)],
+        }.get(self.kind, [])
+        if missing:
+            raise ValueError(f"provider {self.name!r} of kind {self.kind!r} needs {', '.join(missing)}")
+        return self
 
 
 class AuthSettings(Section):
     providers: list[OidcProviderSettings] = Field(
         default_factory=list, description="OAuth / OpenID Connect sign-in providers; buttons appear for these only."
     )
+
+    @field_validator("providers")
+    @classmethod
+    def _names_are_unique(cls, providers: list[OidcProviderSettings]) -> list[OidcProviderSettings]:
+        names = [provider.name for provider in providers]
+        if len(set(names)) != len(names):
+            raise ValueError("two providers share a name; each needs its own (it is part of their URLs)")
+        return providers
+
     terms_version: str = Field("2026-11", description="Version of the terms and privacy notice users accept.")
     verify_email_hours: int = Field(48, gt=0, description="Hours an email verification link stays valid.")
     reset_password_minutes: int = Field(60, gt=0, description="Minutes a password reset link stays valid.")
+    account_rate_limit: int = Field(
+        30, gt=0, description="Sign-in attempts per account (email address) per hour, from any address."
+    )
+    email_rate_limit: int = Field(
+        5, gt=0, description="Sign-up, password-reset and verification emails sent to one address per hour."
+    )
     lockout_after: int = Field(8, gt=0, description="Failed sign-ins in a row before a temporary lockout.")
     lockout_minutes: int = Field(15, gt=0, description="Minutes an account stays locked after that.")
     idle_timeout_minutes: int = Field(
@@ -189,6 +222,10 @@ class Settings(BaseSettings):
     def cookie_secure(self) -> bool:
         configured = self.security.cookie_secure
         return self.uses_https if configured is None else configured
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose, derived from the secret key, so one leaked key cannot forge another's tokens."""
+        return hmac.new(self.secret_key().encode(), purpose.encode(), hashlib.sha256).digest()
 
     def secret_key(self) -> str:
         """The configured secret; in demo mode, one generated once and kept in the data directory."""

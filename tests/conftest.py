@@ -7,6 +7,7 @@ about transactions and lets a live server in another process (browser tests) see
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def settings_factory(data_dir: Path, database_url: str, smtp_server: SmtpServer)
             "db": DatabaseSettings(url=database_url),
             "mail": MailSettings(host="127.0.0.1", port=smtp_server.port, security="none"),
             # Every test signs in from the same address; the limit itself is tested with its own store.
-            "security": SecuritySettings(secret_key=TEST_SECRET, login_rate_limit=100_000),
+            "security": SecuritySettings(secret_key=TEST_SECRET, login_rate_limit=100_000, form_rate_limit=100_000),
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -93,6 +94,13 @@ async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     else:
         names = ", ".join(table._meta.tablename for table in tables)
         await database.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(data_dir: Path) -> Iterator[None]:
+    """Per-account counters (sign-in, emails per address) start at zero in every test."""
+    yield
+    shutil.rmtree(data_dir / "stores" / "rate_limit", ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from portal.db.tables import Account, Role
-from portal.services import users
+from portal.db.tables import Account, AuditEvent, Role
+from portal.services import audit, users
 
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
@@ -32,6 +33,16 @@ async def make_user(role: Role = Role.contact, **overrides: Any) -> users.Curren
         "locale": "en",
     } | overrides
     return await users.create_user(**values)
+
+
+async def make_audit_event(kind: audit.AuditKind, *, at: datetime | None = None, **kwargs: Any) -> int:
+    """An audit event recorded through the service; `at` back-dates it. Returns its id."""
+    await audit.record(kind, **kwargs)
+    row = await AuditEvent.select(AuditEvent.id).order_by(AuditEvent.id, ascending=False).first()
+    assert row is not None
+    if at is not None:
+        await AuditEvent.update({AuditEvent.occurred_at: at}).where(AuditEvent.id == row["id"])
+    return int(row["id"])
 
 
 def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:

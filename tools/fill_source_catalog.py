@@ -11,7 +11,9 @@ path = sys.argv[1]
 with open(path, "rb") as handle:
     catalog = read_po(handle)
 for message in catalog:
-    if message.id and not message.string:
+    if isinstance(message.id, tuple | list) and not all(message.string):
+        message.string = tuple(message.id)
+    elif message.id and not message.string:
         message.string = message.id
     message.flags.discard("fuzzy")
 with open(path, "wb") as handle:

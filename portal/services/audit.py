@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -62,3 +64,54 @@ async def record(
             details=details,
         )
     )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded event, as pages and exports show it."""
+
+    id: int
+    occurred_at: datetime
+    kind: str
+    ip: str | None
+    user_agent: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_details(value: Any) -> dict[str, Any]:
+    """JSON columns come back as text on some engines."""
+    if isinstance(value, str):
+        value = json.loads(value) if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+async def recent_sign_ins(user_id: int, limit: int = 10) -> list[AuditEntry]:
+    """The user's latest sign-ins and failed attempts on their account, newest first."""
+    rows = await (
+        AuditEvent.select(
+            AuditEvent.id,
+            AuditEvent.occurred_at,
+            AuditEvent.kind,
+            AuditEvent.ip,
+            AuditEvent.user_agent,
+            AuditEvent.details,
+        )
+        .where(
+            (AuditEvent.subject == user_id)
+            & AuditEvent.kind.is_in([AuditKind.sign_in.value, AuditKind.sign_in_failed.value])
+        )
+        .order_by(AuditEvent.occurred_at, ascending=False)
+        .order_by(AuditEvent.id, ascending=False)
+        .limit(limit)
+    )
+    return [
+        AuditEntry(
+            id=row["id"],
+            occurred_at=row["occurred_at"],
+            kind=row["kind"],
+            ip=row["ip"],
+            user_agent=row["user_agent"],
+            details=parse_details(row["details"]),
+        )
+        for row in rows
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portal.db.tables import Account, Role, User
+from portal.db.tables import Account, AccountKind, Role, SharingMode, User
 from portal.services import users
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105  (printed for anyone trying the demo; demo mode only)
@@ -23,7 +23,19 @@ class DemoLogin:
 DEMO_ACCOUNTS = {
     "Acme Hellas S.A.": "acme.example",
     "Olympus Trading": "olympus.example",
+    "Ελένη Ιωάννου": None,  # a private person
 }
+
+# Each account shares its cases differently, so the team pages show every rule (see services/access.py).
+DEMO_SHARING = {
+    "Acme Hellas S.A.": SharingMode.admins_only,
+    "Olympus Trading": SharingMode.all_contacts,
+    "Ελένη Ιωάννου": SharingMode.own,
+}
+DEMO_PERSON_ACCOUNTS = {"Ελένη Ιωάννου"}
+
+# Signed up with an @acme.example address: flagged to staff as a likely Acme contact, not linked.
+DEMO_LIKELY_CONTACTS = {"dimitra@acme.example": "Acme Hellas S.A."}
 
 DEMO_LOGINS = [
     DemoLogin("admin@portal.example", "Alex Admin", Role.admin, "en"),
@@ -34,6 +46,9 @@ DEMO_LOGINS = [
     DemoLogin("john@acme.example", "John Carter", Role.contact, "en", "Acme Hellas S.A."),
     DemoLogin("kostas@olympus.example", "Κώστας Δημητρίου", Role.contact, "el", "Olympus Trading"),
     DemoLogin("prospect@mail.example", "Pat Prospect", Role.prospect, "en"),
+    DemoLogin("anna@olympus.example", "Anna Olympus", Role.account_admin, "en", "Olympus Trading"),
+    DemoLogin("eleni@ioannou.example", "Ελένη Ιωάννου", Role.account_admin, "el", "Ελένη Ιωάννου"),
+    DemoLogin("dimitra@acme.example", "Δήμητρα Νικολάου", Role.prospect, "el"),
 ]
 
 
@@ -43,7 +58,8 @@ async def load(on_step: Callable[[str], None] = lambda _: None) -> list[DemoLogi
     for name, domain in DEMO_ACCOUNTS.items():
         row = await Account.select(Account.id).where(Account.name == name).first()
         if row is None:
-            account = Account(name=name, domain=domain)
+            kind = AccountKind.person if name in DEMO_PERSON_ACCOUNTS else AccountKind.company
+            account = Account(name=name, domain=domain, kind=kind.value, sharing_mode=DEMO_SHARING[name].value)
             await account.save()
             row = {"id": account.id}
         account_ids[name] = row["id"]
@@ -58,6 +74,8 @@ async def load(on_step: Callable[[str], None] = lambda _: None) -> list[DemoLogi
                 locale=login.locale,
                 account_id=account_ids[login.account] if login.account else None,
             )
+            if likely := DEMO_LIKELY_CONTACTS.get(login.email):
+                await User.update({User.likely_account: account_ids[likely]}).where(User.email == login.email)
         on_step(login.email)
     return DEMO_LOGINS
 

@@ -69,3 +69,19 @@ async def revoke(purpose: Purpose, *, user_id: int) -> None:
     await OneTimeToken.update({OneTimeToken.used_at: datetime.now(UTC)}).where(
         (OneTimeToken.user == user_id) & (OneTimeToken.purpose == purpose.value) & OneTimeToken.used_at.is_null()
     )
+
+
+async def peek(purpose: Purpose, token: str) -> dict[str, Any] | None:
+    """The token's row if it would redeem now, without using it (to show a form before the link is used)."""
+    now = datetime.now(UTC)
+    row: dict[str, Any] | None = (
+        await OneTimeToken.select(OneTimeToken.id, OneTimeToken.user, OneTimeToken.payload)
+        .where(
+            (OneTimeToken.token_hash == _digest(token))
+            & (OneTimeToken.purpose == purpose.value)
+            & OneTimeToken.used_at.is_null()
+            & (OneTimeToken.expires_at > now)
+        )
+        .first()
+    )
+    return row

@@ -24,6 +24,7 @@ class CurrentUser:
     account_id: int | None
     session_epoch: int = 0
     email_verified: bool = False
+    two_factor_enabled: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -44,6 +45,7 @@ class CurrentUser:
             account_id=row["account"],
             session_epoch=row["session_epoch"],
             email_verified=row["email_verified_at"] is not None,
+            two_factor_enabled=row["totp_enabled_at"] is not None,
         )
 
 

@@ -33,6 +33,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_l("Home"), "/", Audience.everyone),
     NavItem(_l("My account"), "/account", Audience.customer),
     NavItem(_l("Back office"), "/backoffice", Audience.staff),
+    NavItem(_l("Team"), "/team", Audience.customer),
 ]
 
 

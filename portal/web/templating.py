@@ -51,6 +51,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             locale_name=i18n.locale_name,
             current_locale=i18n.current_locale,
             settings=settings,
+            sign_in_providers=settings.auth.providers,  # for oidc/_buttons.html, so no handler passes them
         )
         env.filters.update(
             datetime=partial(_format_datetime, timezone=settings.i18n.timezone),

@@ -137,3 +137,23 @@ async def test_back_office_is_accessible(open_axe_page: OpenPage) -> None:
     await expect(page.get_by_role("status")).to_have_text(f"Welcome, {user.first_name}.")
 
     await assert_accessible(page)  # the welcome message's colours are checked too
+
+
+async def test_sign_up_page_with_errors_is_accessible(open_axe_page: OpenPage) -> None:
+    page = (await open_axe_page()).page
+    await page.goto("/register")
+    await page.get_by_role("main").get_by_role("button", name="Create account").click()
+    await expect(page.locator("#error-accept_terms")).to_be_visible()
+
+    await assert_accessible(page)
+
+
+async def test_profile_page_is_accessible_with_the_unverified_notice(open_axe_page: OpenPage) -> None:
+    user = await factories.make_user(Role.contact)
+    page = (await open_axe_page()).page
+    await sign_in(page, user.email)
+    await page.goto("/profile")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Profile")
+    await expect(page.get_by_text("Please confirm your email address")).to_be_visible()
+
+    await assert_accessible(page)

@@ -19,6 +19,7 @@ from portal.i18n import gettext as _
 log = structlog.get_logger("portal.errors")
 
 CSRF_FAILURE = "CSRF token verification failed"
+EMAIL_NOT_VERIFIED = "email not verified"  # raised by guards.requires_verified
 
 _CODES = {
     400: "bad_request",
@@ -38,6 +39,10 @@ def _explanation(status: int, detail: str) -> tuple[str, str]:
     """Title and sentence for a status, translated at the moment the page is shown."""
     if detail == CSRF_FAILURE:
         return _("This form has expired"), _("Go back, reload the page and send the form again.")
+    if detail == EMAIL_NOT_VERIFIED:
+        return _("Please confirm your email address"), _(
+            "Open the link we emailed you first. Your profile page can send a new one."
+        )
     texts = {
         400: (_("Bad request"), _("The request could not be understood.")),
         401: (_("Please sign in"), _("You need to sign in to see this page.")),

@@ -1,0 +1,1 @@
+"""The signed-in user's own profile: details, language, password, email address, sessions, recent sign-ins."""
