@@ -27,6 +27,7 @@ from playwright.async_api import (
 )
 
 from tests.harness import LiveServer, serving
+from tests.mail import SmtpServer
 
 CHROMIUM = Path(os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -53,11 +54,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(migrated_database: str, data_dir: Path) -> Iterator[LiveServer]:
-    """`portal serve` on a free port, ready (GET /readyz answers 200) before the first test uses it."""
-    # Browser tests sign in often from one address; the limit itself is tested without a browser.
+def live_server(migrated_database: str, data_dir: Path, smtp_server: SmtpServer) -> Iterator[LiveServer]:
+    """`portal serve` on a free port, ready (GET /readyz answers 200) before the first test uses it.
+
+    It sends its email to the test SMTP server, so a browser test can follow an emailed link.
+    """
     with serving(
-        database_url=migrated_database, data_dir=data_dir, PORTAL_SECURITY__LOGIN_RATE_LIMIT="10000"
+        database_url=migrated_database,
+        data_dir=data_dir,
+        # Browser tests sign in often from one address; the limits themselves are tested without a browser.
+        PORTAL_SECURITY__LOGIN_RATE_LIMIT="10000",
+        PORTAL_SECURITY__FORM_RATE_LIMIT="10000",
+        PORTAL_MAIL__HOST="127.0.0.1",
+        PORTAL_MAIL__PORT=str(smtp_server.port),
+        PORTAL_MAIL__SECURITY="none",
     ) as server:
         yield server
 
