@@ -152,3 +152,21 @@ async def test_raising_the_session_epoch_signs_out_every_session(client: Client)
     assert (await client.get("/account")).status_code == 200
     await User.update({User.session_epoch: User.session_epoch + 1}).where(User.id == user.id)
     assert (await client.get("/account", follow_redirects=False)).status_code == 303
+
+
+async def test_a_role_change_gives_the_session_a_new_id(client: Client) -> None:
+    user = await make_user(Role.contact)
+    await sign_in(client, user.email)
+    before = client.cookies.get("portal_session")
+    assert (await client.get("/account")).status_code == 200
+    assert client.cookies.get("portal_session") == before  # nothing changed, nothing rotates
+
+    await User.update({User.role: Role.agent.value}).where(User.id == user.id)  # promoted by an admin
+    assert (await client.get("/backoffice")).status_code == 200
+    after = client.cookies.get("portal_session")
+    assert after != before
+    client.cookies.clear()
+    client.cookies.set("portal_session", before or "")
+    assert (await client.get("/backoffice", follow_redirects=False)).status_code == 303  # the old id is dead
+    client.cookies.set("portal_session", after or "")
+    assert (await client.get("/backoffice")).status_code == 200

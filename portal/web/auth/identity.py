@@ -18,9 +18,11 @@ from portal.settings import Settings
 from portal.web.auth.sessions import (
     SESSION_EPOCH_KEY,
     SESSION_REMEMBER_KEY,
+    SESSION_ROLE_KEY,
     SESSION_SEEN_KEY,
     SESSION_STARTED_KEY,
     SESSION_USER_KEY,
+    rotate_session,
 )
 
 
@@ -45,5 +47,10 @@ class IdentityMiddleware(ASGIMiddleware):
                 ASGIConnection(scope).clear_session()
             else:
                 session[SESSION_SEEN_KEY] = int(now)
+                if session.get(SESSION_ROLE_KEY) != user.role.value:
+                    # Privileges changed since this session began (an admin changed the role): a new session id,
+                    # so an id captured before the change never carries the new privileges.
+                    session[SESSION_ROLE_KEY] = user.role.value
+                    rotate_session(ASGIConnection(scope))
                 scope["user"] = user
         await next_app(scope, receive, send)

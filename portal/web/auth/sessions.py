@@ -27,6 +27,7 @@ SESSION_EPOCH_KEY = "epoch"
 SESSION_STARTED_KEY = "started"
 SESSION_SEEN_KEY = "seen"  # last request, for the idle timeout
 SESSION_REMEMBER_KEY = "remember"  # "keep me signed in": a persistent cookie and no idle timeout
+SESSION_ROLE_KEY = "role"  # the role at sign-in: when it changes, the session id changes too
 
 
 def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
@@ -47,6 +48,7 @@ def start_session(connection: ASGIConnection[Any, Any, Any, Any], user: CurrentU
             SESSION_STARTED_KEY: now,
             SESSION_SEEN_KEY: now,
             SESSION_REMEMBER_KEY: remember,
+            SESSION_ROLE_KEY: user.role.value,
         }
     )
     rotate_session(connection)
