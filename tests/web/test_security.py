@@ -168,5 +168,6 @@ async def test_a_role_change_gives_the_session_a_new_id(client: Client) -> None:
     client.cookies.clear()
     client.cookies.set("portal_session", before or "")
     assert (await client.get("/backoffice", follow_redirects=False)).status_code == 303  # the old id is dead
+    client.cookies.clear()
     client.cookies.set("portal_session", after or "")
     assert (await client.get("/backoffice")).status_code == 200
