@@ -171,3 +171,17 @@ async def test_a_role_change_gives_the_session_a_new_id(client: Client) -> None:
     client.cookies.clear()
     client.cookies.set("portal_session", after or "")
     assert (await client.get("/backoffice")).status_code == 200
+
+
+async def test_a_visitor_without_a_session_gets_no_session_cookie_or_file(
+    client: Client,
+    settings_factory,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    for path in ("/", "/login", "/no/such/page"):
+        response = await client.get(path)
+        assert "portal_session=" not in response.headers.get("set-cookie", ""), path
+    async with running(create_app(settings_factory(data_dir=tmp_path))) as fresh:
+        await fresh.get("/")
+        await fresh.get("/login")
+    assert not any((tmp_path / "stores" / "sessions").iterdir())

@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.serialization import encode_json
-from litestar.types import Message, Scope, ScopeSession
+from litestar.types import Empty, Message, Scope, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from portal.services.users import CurrentUser
@@ -79,6 +79,12 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             if old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             state["new_session_id"] = self.generate_session_id()
+        if isinstance(scope_session, dict) and not scope_session:
+            # Nothing to keep: a visitor who never needed a session gets no stored file and no cookie (crawlers
+            # would otherwise leave one per request); a session that was emptied is deleted.
+            if connection.cookies.get(self.config.key, "null") != "null":
+                await super().store_in_message(Empty, message, connection)
+            return
         if not isinstance(scope_session, dict) or not scope_session.get(SESSION_USER_KEY):
             await super().store_in_message(scope_session, message, connection)
             return
@@ -119,6 +125,5 @@ def session_config(settings: Settings) -> RotatingSessionConfig:
         secure=settings.cookie_secure,
         httponly=True,
         samesite="lax",
-        renew_on_access=True,  # an active user is never signed out mid-task
         exclude=["^/static/", "^/healthz$", "^/readyz$"],
     )
