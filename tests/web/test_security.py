@@ -185,3 +185,12 @@ async def test_a_visitor_without_a_session_gets_no_session_cookie_or_file(
         await fresh.get("/")
         await fresh.get("/login")
     assert not any((tmp_path / "stores" / "sessions").iterdir())
+
+
+async def test_a_signed_in_page_view_that_changes_nothing_writes_no_session(client: Client) -> None:
+    user = await make_user(Role.contact)
+    await sign_in(client, user.email)
+    await client.get("/account")
+    quiet = await client.get("/account")
+    assert "portal_session=" not in quiet.headers.get("set-cookie", "")
+    assert quiet.status_code == 200

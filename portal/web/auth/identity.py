@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from portal.services import users
 from portal.settings import Settings
 from portal.web.auth.sessions import (
+    SEEN_RESOLUTION,
     SESSION_EPOCH_KEY,
     SESSION_REMEMBER_KEY,
     SESSION_ROLE_KEY,
@@ -46,7 +47,8 @@ class IdentityMiddleware(ASGIMiddleware):
             if user is None or session.get(SESSION_EPOCH_KEY) != user.session_epoch:
                 ASGIConnection(scope).clear_session()
             else:
-                session[SESSION_SEEN_KEY] = int(now)
+                if now - (session.get(SESSION_SEEN_KEY) or 0) >= SEEN_RESOLUTION:
+                    session[SESSION_SEEN_KEY] = int(now)
                 if session.get(SESSION_ROLE_KEY) != user.role.value:
                     # Privileges changed since this session began (an admin changed the role): a new session id,
                     # so an id captured before the change never carries the new privileges.

@@ -7,6 +7,7 @@ the backend then discards the old id and issues a new one.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,6 +28,8 @@ SESSION_EPOCH_KEY = "epoch"
 SESSION_STARTED_KEY = "started"
 SESSION_SEEN_KEY = "seen"  # last request, for the idle timeout
 SESSION_REMEMBER_KEY = "remember"  # "keep me signed in": a persistent cookie and no idle timeout
+LOADED_KEY = "session_as_loaded"
+SEEN_RESOLUTION = 60  # seconds: "last seen" is rewritten at most this often, not on every request
 SESSION_ROLE_KEY = "role"  # the role at sign-in: when it changes, the session id changes too
 
 
@@ -70,15 +73,23 @@ def end_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope["state"][LOADED_KEY] = copy.deepcopy(data)
+        return data
+
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         state = connection.scope["state"]
-        if state.pop("rotate_session", False):
+        rotated = state.pop("rotate_session", False)
+        if rotated:
             old_id = connection.cookies.get(self.config.key)
             if old_id and old_id != "null":
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             state["new_session_id"] = self.generate_session_id()
+        elif scope_session and scope_session == state.get(LOADED_KEY):
+            return  # unchanged: the stored copy and the cookie are still right, and writing is the costly part
         if isinstance(scope_session, dict) and not scope_session:
             # Nothing to keep: a visitor who never needed a session gets no stored file and no cookie (crawlers
             # would otherwise leave one per request); a session that was emptied is deleted.
