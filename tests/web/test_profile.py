@@ -61,3 +61,11 @@ def test_browsers_are_named_plainly() -> None:
     assert describe_browser(edge) == "Edge on Windows"
     assert describe_browser("curl/8.5.0") == "curl/8.5.0"
     assert describe_browser(None) == "Unknown browser"
+
+
+async def test_profile_shows_a_failed_sign_in_attempt_on_the_account(client: Client) -> None:
+    user = await make_user(Role.contact)
+    await sign_in(client, user.email, "someone guessing")
+    await sign_in(client, user.email, PASSWORD)
+    page = (await client.get("/profile")).text
+    assert "Failed attempt" in page

@@ -14,10 +14,11 @@ from litestar.response import Redirect, Template
 from pydantic import BaseModel
 
 from portal import i18n
-from portal.db.tables import AuditEvent, User
+from portal.db.tables import User
 from portal.i18n import gettext as _
-from portal.services import credentials
+from portal.services import audit, credentials
 from portal.services.audit import AuditKind
+from portal.services.audit_log import browser_of
 from portal.web.auth.controllers import FormData
 from portal.web.auth.guards import requires_user
 from portal.web.auth.registration import (
@@ -54,31 +55,28 @@ class EmailForm(BaseModel):
     current: Password
 
 
-_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-_SYSTEMS = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
-            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]  # fmt: skip
-
-
 def describe_browser(user_agent: str | None) -> str:
     """ "Firefox on Linux" from a User-Agent header; the raw header's first words when it is unusual."""
     if not user_agent:
         return _("Unknown browser")
-    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
-    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    browser, system = browser_of(user_agent)
     if browser and system:
         return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
     return browser or re.split(r"[\s;(]", user_agent, maxsplit=1)[0][:40]
 
 
 async def recent_sign_ins(user_id: int) -> list[dict[str, Any]]:
-    rows = await (
-        AuditEvent.select(AuditEvent.occurred_at, AuditEvent.ip, AuditEvent.user_agent)
-        .where((AuditEvent.subject == user_id) & (AuditEvent.kind == AuditKind.sign_in.value))
-        .order_by(AuditEvent.occurred_at, ascending=False)
-        .order_by(AuditEvent.id, ascending=False)
-        .limit(RECENT_SIGN_INS)
-    )
-    return [row | {"browser": describe_browser(row["user_agent"])} for row in rows]
+    """Successful and failed sign-ins: a failure the user did not make is the thing to notice."""
+    entries = await audit.recent_sign_ins(user_id, limit=RECENT_SIGN_INS)
+    return [
+        {
+            "occurred_at": entry.occurred_at,
+            "ip": entry.ip,
+            "browser": describe_browser(entry.user_agent),
+            "failed": entry.kind == AuditKind.sign_in_failed.value,
+        }
+        for entry in entries
+    ]
 
 
 async def profile_page(
