@@ -41,6 +41,7 @@ def summarise(settings: Settings) -> dict[str, str]:
         "sessions and rate limits": redact_url(settings.redis.url) if settings.redis.url else "files in data directory",
         "secret key": "set" if settings.security.secret_key else "not set",
         "secure cookies": "yes" if settings.cookie_secure else "no",
+        "mail server": f"{settings.mail.host}:{settings.mail.port}" if settings.mail.host else "not set",
         "server": f"{settings.server.server} on {settings.server.host}:{settings.server.port}, "
         f"{settings.server.workers} worker(s)",
         "languages": f"en, el (default {settings.i18n.default_locale}); time zone {settings.i18n.timezone}",
@@ -68,6 +69,8 @@ def _static_findings(settings: Settings) -> list[Finding]:
             )
     elif not settings.uses_https:
         findings.append(Finding(Severity.warning, "public_url is not https: cookies travel unencrypted."))
+    if not settings.mail.host and not settings.is_demo:
+        findings.append(Finding(Severity.warning, "No mail server (PORTAL_MAIL__HOST): emails wait in the outbox."))
     if settings.debug:
         findings.append(Finding(Severity.warning, "Debug is on: error pages may reveal internals."))
     if settings.server.workers > 1 and settings.database_url.startswith("sqlite"):

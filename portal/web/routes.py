@@ -14,6 +14,7 @@ from portal.web.health.controllers import HealthController
 from portal.web.home.controllers import HomeController
 from portal.web.language.controllers import LanguageController
 from portal.web.oidc.controllers import OidcController, SignInMethodsController
+from portal.web.outbox.controllers import DemoMailboxController, OutboxController
 from portal.web.privacy.controllers import PrivacyController
 from portal.web.profile.controllers import ProfileController
 from portal.web.staff_accounts.controllers import AccountsController
@@ -24,6 +25,8 @@ from portal.web.twofactor.controllers import TwoFactorChallengeController, TwoFa
 
 def feature_routes(settings: Settings) -> list[ControllerRouterHandler]:
     return [
+        OutboxController,
+        DemoMailboxController,
         HomeController,
         AccountController,
         RegistrationController,
