@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -162,6 +164,53 @@ class LogSettings(Section):
     )
 
 
+def _names(value: Any) -> Any:
+    """A list from the environment: JSON (`["a", "b"]`) or comma-separated (`a, b`)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+NameList = Annotated[list[str], NoDecode]
+
+
+class PluginSettings(Section):
+    allow: NameList = Field(
+        default_factory=list,
+        description="Installed plugins (entry-point names in group `portal`) allowed to load; empty: all of them.",
+    )
+    deny: NameList = Field(default_factory=list, description="Installed plugins never loaded, even when allowed.")
+    extra: NameList = Field(
+        default_factory=list,
+        description="Development aid: plugins loaded by import path (`package.module` or `package.module:Class`) "
+        "without installing them, for trying a plugin out or testing one in a worker process.",
+    )
+    dispatcher: bool = Field(
+        True,
+        description="Deliver events from a background task in each web process. Turn off when `portal worker` "
+        "processes do it.",
+    )
+    poll_interval: float = Field(2.0, gt=0, description="Seconds between the dispatcher's looks for due events.")
+    outbox_max_attempts: int = Field(
+        10, ge=1, description="Tries to deliver an event to one plugin before it is set aside as dead."
+    )
+    retry_seconds: float = Field(
+        30.0, gt=0, description="Delay before the first retry of a failed delivery; it doubles with each failure."
+    )
+    retry_max_seconds: float = Field(3600.0, gt=0, description="Longest delay between two retries.")
+    handler_timeout: float = Field(
+        60.0, gt=0, description="Seconds a plugin's event handler may run before the try counts as failed."
+    )
+
+    @field_validator("allow", "deny", "extra", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _names(value)
+
+
 class Settings(BaseSettings):
     """Everything the portal is configured by. Each field says what it is for."""
 
@@ -188,6 +237,7 @@ class Settings(BaseSettings):
     i18n: I18nSettings = Field(default_factory=I18nSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod
     def settings_customise_sources(

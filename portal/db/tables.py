@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -151,3 +151,45 @@ class OutboundEmail(Table):
     last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+
+
+class OutboxEvent(Table):
+    """A domain event, written in the same transaction as the change that caused it; never changed afterwards.
+
+    `fanned_out_at` is set when the dispatcher has created one `EventDelivery` per subscriber.
+    """
+
+    id: Serial
+    event_id = UUID(unique=True)
+    topic = Varchar(length=100, index=True)
+    aggregate = Varchar(length=50)
+    aggregate_id = Varchar(length=100, index=True)
+    payload = JSON(default={})
+    occurred_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    fanned_out_at = Timestamptz(null=True, default=None, index=True)
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivering = "delivering"  # claimed by a dispatcher until `next_attempt_at`; then free to claim again
+    delivered = "delivered"
+    dead = "dead"  # gave up after the most attempts; an admin can replay it
+
+
+class EventDelivery(Table):
+    """One event on its way to one subscriber (a plugin that handles events): retried, ordered, dead-lettered.
+
+    Piccolo cannot declare a unique constraint over two columns, so `key` ("<event_id>:<subscriber>") carries
+    the uniqueness of (event, subscriber), enforced by the database on both engines.
+    """
+
+    id: Serial
+    event = ForeignKey(references=OutboxEvent, on_delete=OnDelete.cascade)
+    subscriber = Varchar(length=200, index=True)
+    key = Varchar(length=250, unique=True)
+    status = Varchar(length=20, choices=DeliveryStatus, default=DeliveryStatus.pending, index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    last_error = Text(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
