@@ -16,6 +16,9 @@ from litestar.stores.base import Store
 
 from portal import logging as portal_logging
 from portal.db import engine as db_engine
+from portal.plugins.dispatcher import Dispatcher
+from portal.plugins.handle import Portal
+from portal.plugins.manager import make_plugin_manager
 from portal.services.mail import Mailer
 from portal.services.two_factor import TwoFactorKeys
 from portal.settings import Settings
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     mailer = Mailer(settings)
     oidc = build_providers(settings)  # once per app: each client caches its provider's discovery and keys
     two_factor_keys = TwoFactorKeys(settings)
+    portal = Portal(settings=settings, plugins=make_plugin_manager(settings), mailer=mailer)
+    dispatcher = Dispatcher(portal)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -52,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size
         )
         background = [asyncio.create_task(_clean_stores_periodically(stores)), asyncio.create_task(mailer.run())]
+        if settings.plugins.dispatcher:
+            background.append(asyncio.create_task(dispatcher.run()))
         try:
             yield
         finally:
@@ -91,7 +98,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=None,
         debug=settings.debug,
         state=State(
-            {"settings": settings, "db": database, "mailer": mailer, "oidc": oidc, "two_factor_keys": two_factor_keys}
+            {
+                "settings": settings,
+                "db": database,
+                "mailer": mailer,
+                "oidc": oidc,
+                "two_factor_keys": two_factor_keys,
+                "plugins": portal.plugins,
+                "portal": portal,
+                "dispatcher": dispatcher,
+            }
         ),
     )
     # Sessions, identity and the request context wrap the whole handler, not each route, so that error pages

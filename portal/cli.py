@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from getpass import getpass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pluggy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -19,6 +22,7 @@ from portal import __version__
 from portal.checks import Severity, run_checks
 from portal.db import engine as db_engine
 from portal.db.tables import STAFF_ROLES, Role
+from portal.plugins.manager import PluginManager, call_all_sync, make_plugin_manager
 from portal.services import demo as demo_data
 from portal.services import users
 from portal.settings import ConfigurationError, Settings
@@ -52,7 +56,51 @@ def load_settings() -> Settings:
         raise click.ClickException(f"Invalid configuration:\n{exc}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PortalGroup(click.Group):
+    """The `portal` command: its own commands, and those plugins add through `portal_cli`.
+
+    Plugins load only when a command is not one of the portal's own (or for `--help`), so `portal serve`
+    does not load them twice.
+    """
+
+    plugin_manager: PluginManager | None = None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and self.plugin_manager is None:
+            self._add_plugin_commands()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        with contextlib.suppress(click.ClickException):  # help still lists the portal's own commands
+            self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def _add_plugin_commands(self) -> None:
+        if self.plugin_manager is not None:
+            return
+        try:
+            pm = make_plugin_manager(load_settings())
+        except pluggy.PluginValidationError as exc:
+            raise click.ClickException(f"A plugin cannot be loaded: {exc}") from exc
+        for command in call_all_sync(pm, "portal_cli", convert=_commands):
+            for each in command:
+                if each.name in self.commands:
+                    console.print(f"[yellow]A plugin's command `{each.name}` is refused: the name is taken.[/]")
+                else:
+                    self.add_command(each)
+        self.plugin_manager = pm
+
+
+def _commands(result: click.Command | Iterable[click.Command]) -> list[click.Command]:
+    commands = [result] if isinstance(result, click.Command) else list(result)
+    if not all(isinstance(command, click.Command) for command in commands):
+        raise TypeError("portal_cli must return click commands")
+    return commands
+
+
+@click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="portal")
 def main() -> None:
     """Portal: customer self-service for CRM. Configure with PORTAL_* variables or portal.toml."""
@@ -219,3 +267,37 @@ def check() -> None:
         console.print(f"[{style[finding.severity]}]{finding.severity.value.upper():8}[/] {finding.message}")
     if any(finding.severity is Severity.error for finding in findings):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron, or to catch up).")
+def worker(once: bool) -> None:
+    """Deliver events to plugins. Run any number, on any machine: each delivery is claimed by one of them.
+
+    With workers running, set PORTAL_PLUGINS__DISPATCHER=false for the web processes.
+    """
+    from portal.plugins.dispatcher import Dispatcher
+    from portal.plugins.handle import Portal
+    from portal.services.mail import Mailer
+
+    settings = load_settings()
+    try:
+        pm = make_plugin_manager(settings)
+    except pluggy.PluginValidationError as exc:
+        raise click.ClickException(f"A plugin cannot be loaded: {exc}") from exc
+    dispatcher = Dispatcher(Portal(settings=settings, plugins=pm, mailer=Mailer(settings)))
+    subscribers = ", ".join(dispatcher.subscribers()) or "none"
+    console.print(f"Portal {__version__} worker: delivering events to {subscribers}")
+
+    async def work() -> None:
+        if once:
+            report = await dispatcher.drain()
+            console.print(f"{report.delivered} delivered, {report.failed} failed, {report.dead} dead.")
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # finish the delivery in hand, then stop
+            loop.add_signal_handler(signum, stop.set)
+        await dispatcher.run(stop)
+
+    run_with_database(settings, work)

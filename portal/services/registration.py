@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from portal.db import engine as db_engine
 from portal.db.tables import Role, User
+from portal.plugins import outbox
+from portal.plugins.events import CustomerRegistered
 from portal.services import audit, tokens
 from portal.services.audit import AuditKind, Origin
 from portal.services.email_domains import likely_account_id
@@ -91,6 +93,7 @@ async def register(sign_up: SignUp, *, settings: Settings, mailer: Mailer, origi
             likely_account=likely,
             terms_version=settings.auth.terms_version,
         )
+        await outbox.record(CustomerRegistered(user_id=user.id, locale=user.locale, likely_account_id=likely))
         await send_verification(user.id, settings=settings, mailer=mailer)
 
 
