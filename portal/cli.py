@@ -56,6 +56,13 @@ def load_settings() -> Settings:
         raise click.ClickException(f"Invalid configuration:\n{exc}") from exc
 
 
+def load_plugins(settings: Settings) -> PluginManager:
+    try:
+        return make_plugin_manager(settings)
+    except (pluggy.PluginValidationError, ImportError, AttributeError) as exc:
+        raise click.ClickException(f"A plugin cannot be loaded: {exc}") from exc
+
+
 class PortalGroup(click.Group):
     """The `portal` command: its own commands, and those plugins add through `portal_cli`.
 
@@ -80,10 +87,7 @@ class PortalGroup(click.Group):
     def _add_plugin_commands(self) -> None:
         if self.plugin_manager is not None:
             return
-        try:
-            pm = make_plugin_manager(load_settings())
-        except pluggy.PluginValidationError as exc:
-            raise click.ClickException(f"A plugin cannot be loaded: {exc}") from exc
+        pm = load_plugins(load_settings())
         for command in call_all_sync(pm, "portal_cli", convert=_commands):
             for each in command:
                 if each.name in self.commands:
@@ -281,11 +285,7 @@ def worker(once: bool) -> None:
     from portal.services.mail import Mailer
 
     settings = load_settings()
-    try:
-        pm = make_plugin_manager(settings)
-    except pluggy.PluginValidationError as exc:
-        raise click.ClickException(f"A plugin cannot be loaded: {exc}") from exc
-    dispatcher = Dispatcher(Portal(settings=settings, plugins=pm, mailer=Mailer(settings)))
+    dispatcher = Dispatcher(Portal(settings=settings, plugins=load_plugins(settings), mailer=Mailer(settings)))
     subscribers = ", ".join(dispatcher.subscribers()) or "none"
     console.print(f"Portal {__version__} worker: delivering events to {subscribers}")
 

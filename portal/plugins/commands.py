@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from portal.plugins import hookimpl
-from portal.plugins.manager import PluginManager, make_plugin_manager
+from portal.plugins.manager import PluginManager
 
 
 @hookimpl
@@ -25,14 +25,14 @@ def plugins() -> None:
 @plugins.command("list")
 def list_plugins() -> None:
     """Show each plugin: where it comes from, its version, its hooks, its health and its event deliveries."""
-    from portal.cli import load_settings, run_with_database
+    from portal.cli import load_plugins, load_settings, run_with_database
     from portal.plugins.outbox import delivery_counts
 
     settings = load_settings()
     root = click.get_current_context().find_root().command
     pm = getattr(root, "plugin_manager", None)
     if not isinstance(pm, PluginManager):  # run on its own, not under `portal`
-        pm = make_plugin_manager(settings)
+        pm = load_plugins(settings)
     try:
         deliveries = run_with_database(settings, delivery_counts)
     except Exception as exc:  # reported, not raised: the list is useful without the database too

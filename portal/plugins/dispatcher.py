@@ -42,6 +42,7 @@ from portal.plugins.outbox import load_event
 log = structlog.get_logger("portal.dispatcher")
 
 HOOK = "portal_handle_event"
+MAX_PAUSE = 60.0  # seconds between rounds while the database fails
 CLAIM_MARGIN = timedelta(seconds=30)  # beyond the handler timeout, before a claim counts as abandoned
 UNFINISHED = [DeliveryStatus.pending.value, DeliveryStatus.delivering.value]
 
@@ -119,15 +120,19 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Dispatch until `stop` is set (or the task is cancelled); a failed round is logged and tried again."""
         stop = stop or asyncio.Event()
+        pause = self.config.poll_interval
         while not stop.is_set():
             try:
                 report = await self.dispatch_once()
-            except Exception:  # a database outage must not end the loop; the next round tries again
+            except Exception:  # a database outage must not end the loop; the next round tries again, later
                 log.exception("event dispatch round failed")
-                report = DispatchReport()
-            if not report.busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
+                pause = min(pause * 2, MAX_PAUSE)
+            else:
+                pause = self.config.poll_interval
+                if report.busy:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
 
     # --- Fan-out ---------------------------------------------------------------------------------------------
 

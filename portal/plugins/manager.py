@@ -109,7 +109,8 @@ def make_plugin_manager(settings: Settings, load_entrypoints: bool = True) -> Pl
         pm.register(importlib.import_module(module_name), name=module_name)
         pm.sources[module_name] = "core"
     for name in config.deny:
-        pm.set_blocked(name)
+        if name not in DEFAULT_PLUGINS:  # the core's behaviour is not a plugin an installation opts out of
+            pm.set_blocked(name)
     if load_entrypoints:
         if config.allow:
             for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):

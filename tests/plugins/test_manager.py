@@ -207,3 +207,15 @@ def test_hook_portal_cli_failure_of_one_plugin_leaves_the_others(monkeypatch: py
     assert result.exit_code == 0, result.output
     assert group.plugin_manager is not None
     assert group.plugin_manager.health["tests.plugins.test_manager:BrokenCommands"].failures == 1
+
+
+def test_a_plugin_that_cannot_be_imported_is_a_clear_error_of_the_command() -> None:
+    result = CliRunner().invoke(fresh_portal_command(), ["hello"], env={"PORTAL_PLUGINS__EXTRA": "no_such.module"})
+    assert result.exit_code == 1
+    assert "A plugin cannot be loaded: No module named 'no_such'" in result.output
+    assert "Commands:" in CliRunner().invoke(fresh_portal_command(), ["--help"]).output
+
+
+def test_deny_does_not_remove_the_core(settings_factory) -> None:  # type: ignore[no-untyped-def]
+    pm = make_plugin_manager(settings_factory(plugins=PluginSettings(deny=list(DEFAULT_PLUGINS))))
+    assert [info.name for info in pm.describe()] == list(DEFAULT_PLUGINS)
