@@ -68,6 +68,9 @@ def live_server(migrated_database: str, data_dir: Path, smtp_server: SmtpServer)
         PORTAL_MAIL__HOST="127.0.0.1",
         PORTAL_MAIL__PORT=str(smtp_server.port),
         PORTAL_MAIL__SECURITY="none",
+        # It shares the test database for the whole session: its own event dispatcher would take events that
+        # the plugin tests' dispatchers and workers are waiting for.
+        PORTAL_PLUGINS__DISPATCHER="false",
     ) as server:
         yield server
 
