@@ -157,6 +157,18 @@ class ServerSettings(Section):
     server: Literal["granian", "uvicorn"] = Field("granian", description="ASGI server `portal serve` runs.")
 
 
+class SearchSettings(Section):
+    index_dir: Path | None = Field(
+        None, description="Directory of the knowledge-base search index. Empty: `search` in the data directory."
+    )
+    page_size: int = Field(10, ge=1, le=100, description="Search results per page.")
+    suggestions: int = Field(8, ge=1, le=50, description="Words suggested as you type.")
+    snippet_chars: int = Field(240, ge=40, description="Longest highlighted excerpt shown under a result.")
+    write_timeout: float = Field(
+        30.0, gt=0, description="Seconds an index update waits for another process's update to finish."
+    )
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged.")
     format: Literal["console", "json"] = Field(
@@ -237,6 +249,7 @@ class Settings(BaseSettings):
     i18n: I18nSettings = Field(default_factory=I18nSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod
@@ -259,6 +272,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.db.url or f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
+
+    @property
+    def search_index_dir(self) -> Path:
+        return self.search.index_dir or self.data_dir / "search"
 
     @property
     def is_demo(self) -> bool:
