@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from portal.db.tables import Account, AccountKind, Role, SharingMode, User
 from portal.services import users
+from portal.settings import AuthSettings
 
+TERMS_VERSION = AuthSettings().terms_version  # the version a fresh install asks for
 DEMO_PASSWORD = "portal-demo"  # noqa: S105  (printed for anyone trying the demo; demo mode only)
 
 
@@ -74,8 +78,16 @@ async def load(on_step: Callable[[str], None] = lambda _: None) -> list[DemoLogi
                 locale=login.locale,
                 account_id=account_ids[login.account] if login.account else None,
             )
+            # Demo people have confirmed their addresses, and agreed to the terms, as real customers would have;
+            # otherwise every demo login would open on "please confirm your email".
+            changes: dict[Any, Any] = {
+                User.email_verified_at: datetime.now(UTC),
+                User.terms_version: TERMS_VERSION,
+                User.terms_accepted_at: datetime.now(UTC),
+            }
             if likely := DEMO_LIKELY_CONTACTS.get(login.email):
-                await User.update({User.likely_account: account_ids[likely]}).where(User.email == login.email)
+                changes[User.likely_account] = account_ids[likely]
+            await User.update(changes).where(User.email == login.email)
         on_step(login.email)
     return DEMO_LOGINS
 

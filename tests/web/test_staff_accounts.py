@@ -276,3 +276,13 @@ async def test_the_demo_shows_every_sharing_mode_and_a_flagged_prospect(client: 
     flagged = people.text.split('id="flagged-title"')[1].split('id="prospects-title"')[0]
     assert "dimitra@acme.example" in flagged
     assert "Σύνδεση με Acme Hellas S.A." in flagged  # the demo manager reads Greek
+
+
+async def test_demo_people_arrive_with_confirmed_addresses(client: Client) -> None:
+    from portal.services import demo
+
+    await demo.load()
+    unconfirmed = await User.count().where(User.email_verified_at.is_null())
+    assert unconfirmed == 0
+    await sign_in(client, "maria@acme.example", demo.DEMO_PASSWORD)
+    assert "Επιβεβαιώστε τη διεύθυνση email σας" not in (await client.get("/account")).text
