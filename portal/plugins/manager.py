@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -138,18 +139,22 @@ def load_object(spec: str) -> object:
 # --- Calling hooks -----------------------------------------------------------------------------------------------
 
 
-async def call_all(pm: PluginManager, hook: str, /, **kwargs: Any) -> list[Any]:
-    """Every plugin's non-None result, in calling order, awaited where awaitable; failing plugins left out."""
-    results = []
+async def _answers(pm: PluginManager, hook: str, kwargs: dict[str, Any]) -> AsyncGenerator[Any]:
+    """Each plugin's non-None result in calling order, awaited where awaitable; a failing plugin is recorded
+    and skipped. Lazy: a plugin is called only when the consumer asks for the next answer."""
     for impl in _implementations(pm, hook, kwargs):
         try:
             value = await _maybe_await(_invoke(pm, impl, hook, kwargs))
-        except Exception as exc:
+        except Exception as exc:  # a plugin's failure must never take the request down
             pm.record_failure(impl.plugin_name, hook, exc)
             continue
         if value is not None:
-            results.append(value)
-    return results
+            yield value
+
+
+async def call_all(pm: PluginManager, hook: str, /, **kwargs: Any) -> list[Any]:
+    """Every plugin's non-None result, in calling order, awaited where awaitable; failing plugins left out."""
+    return [value async for value in _answers(pm, hook, kwargs)]
 
 
 async def call_first(pm: PluginManager, hook: str, /, **kwargs: Any) -> Any:
@@ -158,13 +163,8 @@ async def call_first(pm: PluginManager, hook: str, /, **kwargs: Any) -> Any:
     Each implementation is called only when the ones before it answered None (or failed), so there is never a
     coroutine left unawaited, and a plugin further down has no side effects when an earlier one answers.
     """
-    for impl in _implementations(pm, hook, kwargs):
-        try:
-            value = await _maybe_await(_invoke(pm, impl, hook, kwargs))
-        except Exception as exc:
-            pm.record_failure(impl.plugin_name, hook, exc)
-            continue
-        if value is not None:
+    async with aclosing(_answers(pm, hook, kwargs)) as answers:
+        async for value in answers:
             return value
     return None
 
