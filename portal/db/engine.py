@@ -25,6 +25,7 @@ from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 from portal.db.piccolo_app import APP_CONFIG
+from portal.db.sqlite_pool import PooledSQLiteEngine
 
 log = structlog.get_logger("portal.db")
 
@@ -46,7 +47,7 @@ def build(url: str, *, sqlite_busy_timeout: float = 30.0) -> Engine:
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=sqlite_busy_timeout)
+        return PooledSQLiteEngine(path=path, timeout=sqlite_busy_timeout)
     raise UnsupportedDatabase(f"Unsupported DATABASE_URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
@@ -102,6 +103,8 @@ async def start(engine: Engine, *, pool_min_size: int, pool_max_size: int) -> bo
         else:
             # WAL lets readers go on while one writer commits; the setting is stored in the file.
             await engine.run_ddl("PRAGMA journal_mode=WAL")
+            if isinstance(engine, PooledSQLiteEngine):
+                await engine.start_pool(size=pool_max_size)
     except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
         log.error("database not reachable", error=str(exc))
         return False
@@ -111,6 +114,8 @@ async def start(engine: Engine, *, pool_min_size: int, pool_max_size: int) -> bo
 async def stop(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_pool()
 
 
 async def erase_everything(engine: Engine) -> None:

@@ -131,8 +131,9 @@ class Dispatcher:
                 pause = self.config.poll_interval
                 if report.busy:
                     continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=pause)
+            with contextlib.suppress(TimeoutError):  # not `wait_for`: see `Mailer.run`
+                async with asyncio.timeout(pause):
+                    await stop.wait()
 
     # --- Fan-out ---------------------------------------------------------------------------------------------
 
