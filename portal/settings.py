@@ -43,7 +43,9 @@ class DatabaseSettings(Section):
         "Empty means a SQLite file `portal.sqlite3` in the data directory. Env: `DATABASE_URL`.",
     )
     pool_min_size: int = Field(1, ge=1, description="PostgreSQL: connections opened at start-up per process.")
-    pool_max_size: int = Field(10, ge=1, description="PostgreSQL: most connections one process holds.")
+    pool_max_size: int = Field(
+        10, ge=1, description="Most connections one process holds (SQLite: for queries outside transactions)."
+    )
     sqlite_busy_timeout: float = Field(
         30.0, gt=0, description="SQLite: seconds a writer waits for the lock before it gives up."
     )
@@ -72,6 +74,7 @@ class SecuritySettings(Section):
         20, gt=0, description="Sign-ups, password-reset and verification-email requests per IP address per hour."
     )
     hsts: bool = Field(True, description="Send Strict-Transport-Security when `public_url` is https.")
+    api_rate_limit: int = Field(300, gt=0, description="REST API requests allowed per API token per minute.")
 
 
 class MailSettings(Section):
@@ -169,6 +172,27 @@ class SearchSettings(Section):
     )
 
 
+class CaseSettings(Section):
+    attachments_dir: Path | None = Field(
+        None,
+        description="Where case attachments are stored, outside the web root. Empty: `attachments` in the "
+        "data directory.",
+    )
+    max_attachment_mb: float = Field(10.0, gt=0, description="Largest file a case message may carry, in MB.")
+    max_attachments: int = Field(5, ge=1, le=50, description="Most files one message may carry.")
+    reopen_days: int = Field(
+        14,
+        ge=0,
+        description="Days after resolution a customer may reopen a case; later, reopening opens a new "
+        "case linked to it.",
+    )
+    auto_close_days: int = Field(7, ge=1, description="Days after which a resolved case closes by itself.")
+    page_size: int = Field(25, ge=5, le=200, description="Cases per page in lists and queues.")
+    queue_refresh_seconds: int = Field(
+        30, ge=5, description="Seconds between the staff queue's automatic refreshes (with JavaScript)."
+    )
+
+
 class LogSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Lowest level logged.")
     format: Literal["console", "json"] = Field(
@@ -250,6 +274,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod
@@ -276,6 +301,10 @@ class Settings(BaseSettings):
     @property
     def search_index_dir(self) -> Path:
         return self.search.index_dir or self.data_dir / "search"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.cases.attachments_dir or self.data_dir / "attachments"
 
     @property
     def is_demo(self) -> bool:

@@ -79,3 +79,73 @@ class CustomerRegistered(DomainEvent):
     @property
     def aggregate_id(self) -> str:
         return str(self.user_id)
+
+
+# --- Support cases ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CaseEvent(DomainEvent):
+    aggregate = "case"
+    case_id: int
+
+    @property
+    def aggregate_id(self) -> str:
+        return str(self.case_id)
+
+
+@dataclass(frozen=True)
+class CaseCreated(_CaseEvent):
+    """A case was opened (on the portal, through the API, or as the follow-up of a case reopened too late)."""
+
+    topic = "case.created"
+    number: str
+    requester_id: int
+    account_id: int | None
+    type: str
+    priority: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CaseReplied(_CaseEvent):
+    """A message was added: a public reply (by the customer or staff) or a staff's internal note."""
+
+    topic = "case.replied"
+    message_id: int
+    author_id: int | None
+    by_staff: bool
+    internal: bool
+
+
+@dataclass(frozen=True)
+class CaseStatusChanged(_CaseEvent):
+    topic = "case.status_changed"
+    old_status: str
+    new_status: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseAssigned(_CaseEvent):
+    """The case's assignee or team changed; `assignee_id` None means it went back to the unassigned queue."""
+
+    topic = "case.assigned"
+    assignee_id: int | None
+    team_id: int | None
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseResolved(_CaseEvent):
+    topic = "case.resolved"
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseMerged(_CaseEvent):
+    """`case_id` was a duplicate: its messages and attachments moved into `into_case_id`, and it was closed."""
+
+    topic = "case.merged"
+    into_case_id: int
+    actor_id: int | None

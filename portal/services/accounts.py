@@ -67,6 +67,17 @@ def valid_id(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
+def typed_text(text: str) -> str:
+    """Text as typed, trimmed, without NUL bytes: they mean nothing in text and PostgreSQL refuses to store one."""
+    return text.replace("\x00", "").strip()
+
+
+def parse_id(text: str) -> int | None:
+    """The id typed in `text`, or None. Only ASCII digits: `str.isdigit` also accepts "²", which `int` refuses,
+    and the range keeps PostgreSQL's integer columns from overflowing."""
+    return int(text) if text.isascii() and text.isdigit() and valid_id(int(text)) else None
+
+
 def normalise_domain(domain: str | None) -> str | None:
     """`@Acme.Example ` -> `acme.example`; empty -> None. Raises ValueError for something that is not a domain."""
     value = (domain or "").strip().lower().removeprefix("@")

@@ -34,6 +34,8 @@ class AuditKind(StrEnum):
     account_linked = "account_linked"
     data_exported = "data_exported"
     account_erased = "account_erased"
+    api_token_created = "api_token_created"  # noqa: S105  (an event name, not a secret)
+    api_token_revoked = "api_token_revoked"  # noqa: S105
 
 
 @dataclass(frozen=True)

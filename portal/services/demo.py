@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal.db.tables import Account, AccountKind, Role, SharingMode, User
-from portal.services import users
-from portal.settings import AuthSettings
+from portal.services import demo_cases, demo_support, users
+from portal.services.attachment_store import LocalAttachmentStore
+from portal.services.mail import Mailer
+from portal.settings import AuthSettings, Settings
 
 TERMS_VERSION = AuthSettings().terms_version  # the version a fresh install asks for
 DEMO_PASSWORD = "portal-demo"  # noqa: S105  (printed for anyone trying the demo; demo mode only)
@@ -56,8 +58,11 @@ DEMO_LOGINS = [
 ]
 
 
-async def load(on_step: Callable[[str], None] = lambda _: None) -> list[DemoLogin]:
-    """Create the demo data, skipping anything already there, so running it twice changes nothing."""
+async def load(on_step: Callable[[str], None] = lambda _: None, *, settings: Settings | None = None) -> list[DemoLogin]:
+    """Create the demo data, skipping anything already there, so running it twice changes nothing.
+
+    With `settings`, demo cases too (they queue emails and may store files, which need the settings).
+    """
     account_ids: dict[str, int] = {}
     for name, domain in DEMO_ACCOUNTS.items():
         row = await Account.select(Account.id).where(Account.name == name).first()
@@ -89,6 +94,9 @@ async def load(on_step: Callable[[str], None] = lambda _: None) -> list[DemoLogi
                 changes[User.likely_account] = account_ids[likely]
             await User.update(changes).where(User.email == login.email)
         on_step(login.email)
+    await demo_support.load()  # products, categories, teams, canned responses
+    if settings is not None:
+        await demo_cases.load(mailer=Mailer(settings), store=LocalAttachmentStore(settings.attachments_dir))
     return DEMO_LOGINS
 
 

@@ -25,7 +25,7 @@ import structlog
 
 from portal import i18n
 from portal.db.tables import OutboundEmail
-from portal.settings import MailSettings, Settings
+from portal.settings import CaseSettings, MailSettings, Settings
 
 log = structlog.get_logger("portal.mail")
 
@@ -72,13 +72,22 @@ class Mailer:
         self.config: MailSettings = settings.mail
         self.public_url = settings.public_url.rstrip("/")
         self.domain = urlsplit(self.public_url).hostname or "localhost"
+        self.cases: CaseSettings = settings.cases  # case emails quote its limits (days left to reopen)
         self.text_templates = _environment(autoescape=False)
         self.html_templates = _environment(autoescape=True)
         self.wakeup = asyncio.Event()
 
     def compose(
-        self, template: str, *, to: str, locale: str, context: dict[str, Any], references: Iterable[str] = ()
+        self,
+        template: str,
+        *,
+        to: str,
+        locale: str,
+        context: dict[str, Any],
+        references: Iterable[str] = (),
+        message_id: str | None = None,
     ) -> Email:
+        """`message_id`: a chosen, stable id (the first email of a thread, which later ones refer to)."""
         values = {"public_url": self.public_url, "locale": locale, **context}
         with i18n.using_locale(locale):
             first_line, _, text = self.text_templates.get_template(f"{template}.txt").render(values).partition("\n")
@@ -89,15 +98,24 @@ class Mailer:
             subject=subject,
             text=text.lstrip("\n"),
             html=html,
-            message_id=f"<{uuid.uuid4().hex}@{self.domain}>",
+            message_id=message_id or f"<{uuid.uuid4().hex}@{self.domain}>",
             references=tuple(references),
         )
 
     async def send(
-        self, template: str, *, to: str, locale: str, context: dict[str, Any], references: Iterable[str] = ()
+        self,
+        template: str,
+        *,
+        to: str,
+        locale: str,
+        context: dict[str, Any],
+        references: Iterable[str] = (),
+        message_id: str | None = None,
     ) -> Email:
         """Queue an email; it commits (or rolls back) with the caller's transaction."""
-        email = self.compose(template, to=to, locale=locale, context=context, references=references)
+        email = self.compose(
+            template, to=to, locale=locale, context=context, references=references, message_id=message_id
+        )
         await OutboundEmail.insert(
             OutboundEmail(
                 to_address=email.to,
@@ -150,8 +168,11 @@ class Mailer:
                 await self.deliver_due()
             except Exception:  # a broken database must not end the loop; the next round tries again
                 log.exception("email delivery round failed")
+            # `asyncio.timeout`, not `wait_for`: before Python 3.12 `wait_for` can swallow a cancellation that
+            # arrives as the event is set, and the loop would then outlive the app that cancelled it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=interval)
+                async with asyncio.timeout(interval):
+                    await self.wakeup.wait()
             self.wakeup.clear()
 
     async def _claim(self, email_id: int, now: datetime) -> dict[str, Any] | None:

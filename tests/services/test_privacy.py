@@ -113,16 +113,16 @@ async def test_exporting_is_audited(migrated_database: str) -> None:
 async def test_a_feature_adds_its_section_without_touching_the_exporter(migrated_database: str) -> None:
     user = await make_user(Role.contact)
 
-    @privacy.export_sections.section("cases")
-    async def cases(who: users.CurrentUser) -> list[dict[str, Any]]:
-        return [{"title": f"Case of {who.id}", "opened": datetime(2026, 1, 2, tzinfo=UTC)}]
+    @privacy.export_sections.section("orders")
+    async def orders(who: users.CurrentUser) -> list[dict[str, Any]]:
+        return [{"title": f"Order of {who.id}", "opened": datetime(2026, 1, 2, tzinfo=UTC)}]
 
     try:
         files = unzip(await privacy.export_archive(user, origin=ORIGIN))
     finally:
-        privacy.export_sections.remove("cases")
-    assert files["cases.json"] == [{"title": f"Case of {user.id}", "opened": "2026-01-02T00:00:00+00:00"}]
-    assert "cases" not in privacy.export_sections
+        privacy.export_sections.remove("orders")
+    assert files["orders.json"] == [{"title": f"Order of {user.id}", "opened": "2026-01-02T00:00:00+00:00"}]
+    assert "orders" not in privacy.export_sections
 
 
 def test_section_names_are_unique_file_names() -> None:
