@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -181,16 +182,16 @@ def demo(fresh: bool, then_serve: bool, port: int | None) -> None:
     if fresh:
         _reset_database(settings)
     run_with_database(settings, _migrate_with_progress)
-    logins = run_with_database(settings, _load_demo_with_progress)
+    logins = run_with_database(settings, functools.partial(_load_demo_with_progress, settings))
     _print_logins(logins)
     if then_serve:
         serve.callback(host=None, port=port, workers=None, server=None)  # type: ignore[misc]
 
 
-async def _load_demo_with_progress() -> list[demo_data.DemoLogin]:
+async def _load_demo_with_progress(settings: Settings) -> list[demo_data.DemoLogin]:
     with progress() as bar:
         task = bar.add_task("Loading demo data", total=demo_data.step_count())
-        return await demo_data.load(on_step=lambda _: bar.advance(task))
+        return await demo_data.load(on_step=lambda _: bar.advance(task), settings=settings)
 
 
 def _reset_database(settings: Settings) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
@@ -95,7 +96,30 @@ def locale_name(locale: str) -> str:
 
 
 def format_datetime(value: datetime, timezone: str, format: str = "medium") -> str:
-    return dates.format_datetime(value, format=format, tzinfo=ZoneInfo(timezone), locale=_current.get())
+    """What `babel.dates.format_datetime` gives, with the locale's patterns looked up once rather than per call
+    (two thirds of babel's time, and a queue page formats fifty of them)."""
+    if format not in _STANDARD_FORMATS:
+        return dates.format_datetime(value, format=format, tzinfo=ZoneInfo(timezone), locale=_current.get())
+    locale, combined, date_pattern, time_pattern = _datetime_patterns(_current.get(), cast(_Style, format))
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(timezone))
+    return combined.replace("{0}", time_pattern.apply(moment.timetz(), locale, reference_date=moment.date())).replace(
+        "{1}", date_pattern.apply(moment.date(), locale)
+    )
+
+
+_Style = Literal["full", "long", "medium", "short"]
+_STANDARD_FORMATS = frozenset(get_args(_Style))
+
+
+@cache
+def _datetime_patterns(locale: str, format: _Style) -> tuple[Locale, str, dates.DateTimePattern, dates.DateTimePattern]:
+    parsed = Locale.parse(locale)
+    return (
+        parsed,
+        str(dates.get_datetime_format(format, locale=parsed)).replace("'", ""),
+        dates.parse_pattern(dates.get_date_format(format, locale=parsed)),
+        dates.parse_pattern(dates.get_time_format(format, locale=parsed)),
+    )
 
 
 def format_date(value: date | datetime, format: str = "medium") -> str:

@@ -13,9 +13,11 @@ import uuid
 from http.cookies import CookieError, SimpleCookie
 
 import structlog
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import FormMultiDict, MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types.empty import Empty
+from litestar.utils.scope.state import ScopeState
 
 from portal import i18n
 from portal.settings import Settings
@@ -103,6 +105,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            await close_uploaded_files(scope)
             log.info(
                 "request",
                 method=scope.get("method"),
@@ -110,3 +113,11 @@ class RequestContextMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
+
+
+async def close_uploaded_files(scope: Scope) -> None:
+    """Litestar closes a parsed form's temporary files once the route has run; when the CSRF check or a guard
+    refuses the request before that, nobody would, and each refused upload would hold a file until collected."""
+    form = ScopeState.from_scope(scope).form
+    if form is not Empty:
+        await FormMultiDict.from_form_data(form).close()

@@ -3,17 +3,22 @@ core's navigation plugin). Features add their entries to `NAVIGATION`; a plugin 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from babel.support import LazyProxy
 from litestar.connection import ASGIConnection
+from litestar.response import Response, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.i18n import lazy_gettext as _l
 from portal.plugins import hookimpl
 from portal.plugins.manager import call_all_sync
+from portal.services import case_reads
+from portal.services.users import CurrentUser
 
 
 class Audience(Enum):
@@ -36,9 +41,22 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem(_l("Home"), "/", Audience.everyone),
     NavItem(_l("My account"), "/account", Audience.customer),
+    NavItem(_l("My cases"), "/cases", Audience.customer),
     NavItem(_l("Back office"), "/backoffice", Audience.staff),
+    NavItem(_l("Cases"), "/backoffice/cases", Audience.staff),
     NavItem(_l("Team"), "/team", Audience.customer),
 ]
+
+BadgeCounter = Callable[[CurrentUser], Awaitable[int]]
+
+# A number beside an entry, by the entry's path: what is new there for the visitor (unread cases). Counted
+# only for signed-in visitors, for pages rendered whole, and for the entries they see.
+NAV_BADGES: dict[str, BadgeCounter] = {
+    "/cases": case_reads.unread_count_for_customer,
+    "/backoffice/cases": case_reads.agent_badge,
+}
+
+_scope: ContextVar[Scope | None] = ContextVar("portal_nav_scope", default=None)
 
 
 @hookimpl(tryfirst=True)
@@ -67,3 +85,39 @@ def _nav_list(result: Iterable[Any]) -> list[NavItem]:
     if not all(isinstance(item, NavItem) for item in items):
         raise TypeError("portal_nav_items must return NavItem objects")
     return items
+
+
+def remember_scope(app: ASGIApp) -> ASGIApp:
+    """App middleware: lets `count_badges`, which Litestar hands only the response, see whose page it is. A
+    middleware rather than a `before_request` hook, which a controller's own hook would replace."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        token = _scope.set(scope)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _scope.reset(token)
+
+    return middleware
+
+
+async def count_badges(response: Response[Any]) -> Response[Any]:
+    """The app's `after_request` hook: the counts `nav_badge()` shows, for a page about to be rendered. After the
+    handler, so that a case it has just marked as seen no longer counts."""
+    scope = _scope.get()
+    if scope is None or scope.get("user") is None or not isinstance(response, Template):
+        return response
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    if not _is_fragment(connection):
+        wanted = dict.fromkeys(item.path for item in nav_items(connection) if item.path in NAV_BADGES)
+        scope["state"]["nav_badges"] = {path: await NAV_BADGES[path](scope["user"]) for path in wanted}
+    return response
+
+
+def nav_badge(connection: ASGIConnection[Any, Any, Any, Any], item: NavItem) -> int:
+    return int(connection.scope["state"].get("nav_badges", {}).get(item.path, 0))
+
+
+def _is_fragment(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """An htmx request swaps part of a page, which has no navigation bar; a boosted one replaces the page."""
+    return connection.headers.get("hx-request") == "true" and connection.headers.get("hx-boosted") != "true"

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
 from litestar.types import ControllerRouterHandler
 
+from portal.services.accounts import valid_id
 from portal.settings import Settings
 from portal.web.account.controllers import AccountController
+from portal.web.api_tokens.controllers import ApiTokensController
+from portal.web.attachments.controllers import AttachmentController
 from portal.web.audit.controllers import AuditLogController
 from portal.web.auth.recovery import RecoveryController
 from portal.web.auth.registration import RegistrationController
 from portal.web.backoffice.controllers import BackofficeController
+from portal.web.cases.controllers import CaseController
+from portal.web.desk.case_page import DeskCaseController
+from portal.web.desk.controllers import QueueController
 from portal.web.health.controllers import HealthController
 from portal.web.home.controllers import HomeController
 from portal.web.language.controllers import LanguageController
+from portal.web.notifications.controllers import NotificationPreferencesController
 from portal.web.oidc.controllers import OidcController, SignInMethodsController
 from portal.web.outbox.controllers import DemoMailboxController, OutboxController
 from portal.web.privacy.controllers import PrivacyController
 from portal.web.profile.controllers import ProfileController
 from portal.web.staff_accounts.controllers import AccountsController
 from portal.web.staff_accounts.people import PeopleController
+from portal.web.support_setup.catalog import CategoriesController, ProductsController
+from portal.web.support_setup.controllers import CannedResponsesController, TeamsController
 from portal.web.team.controllers import InvitationController, TeamController
 from portal.web.twofactor.controllers import TwoFactorChallengeController, TwoFactorController
 
@@ -43,6 +56,23 @@ def feature_routes(settings: Settings) -> list[ControllerRouterHandler]:
         TwoFactorChallengeController,
         TeamController,
         InvitationController,
+        CaseController,
         AccountsController,
         PeopleController,
+        QueueController,
+        DeskCaseController,
+        ApiTokensController,
+        NotificationPreferencesController,
+        ProductsController,
+        CategoriesController,
+        TeamsController,
+        CannedResponsesController,
+        AttachmentController,
     ]
+
+
+def refuse_impossible_ids(request: Request[Any, Any, Any]) -> None:
+    """A path id no row can have is a miss before any query: SQLite overflows past 2**63 and PostgreSQL's integer
+    past 2**31, both with an error rather than an empty result."""
+    if any(isinstance(value, int) and not valid_id(value) for value in request.path_params.values()):
+        raise NotFoundException()

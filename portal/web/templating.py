@@ -14,7 +14,8 @@ from litestar.template.config import TemplateConfig
 
 from portal import i18n
 from portal.settings import Settings
-from portal.web.navigation import nav_items
+from portal.web import case_labels
+from portal.web.navigation import nav_badge, nav_items
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -52,6 +53,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             current_locale=i18n.current_locale,
             settings=settings,
             sign_in_providers=settings.auth.providers,  # for oidc/_buttons.html, so no handler passes them
+            **case_labels.TEMPLATE_GLOBALS,
         )
         env.filters.update(
             datetime=partial(_format_datetime, timezone=settings.i18n.timezone),
@@ -59,6 +61,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             number=i18n.format_number,
         )
         engine.register_template_callable("nav_items", _nav_items)
+        engine.register_template_callable("nav_badge", _nav_badge)
         engine.register_template_callable("current_user", _current_user)
         engine.register_template_callable("flashes", _flashes)
 
@@ -71,6 +74,10 @@ def _format_datetime(value: Any, format: str = "medium", *, timezone: str) -> st
 
 def _nav_items(context: Mapping[str, Any]) -> list[Any]:
     return nav_items(context["request"])
+
+
+def _nav_badge(context: Mapping[str, Any], item: Any) -> int:
+    return nav_badge(context["request"], item)
 
 
 def _current_user(context: Mapping[str, Any]) -> Any:

@@ -48,6 +48,8 @@ KIND_LABELS = {
     AuditKind.account_linked: _l("Linked to an account"),
     AuditKind.data_exported: _l("Personal data downloaded"),
     AuditKind.account_erased: _l("Account deleted"),
+    AuditKind.api_token_created: _l("API token created"),
+    AuditKind.api_token_revoked: _l("API token revoked"),
 }
 
 

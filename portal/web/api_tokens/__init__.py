@@ -1,0 +1,1 @@
+"""Back office: administrators create, list and revoke REST API tokens."""
