@@ -26,7 +26,9 @@ async def expect_pressed(page: Page, language: str) -> None:
 
 
 async def expect_htmx_loaded(watched: WatchedPage) -> None:
-    assert await watched.page.evaluate("typeof window.htmx") == "object"
+    # htmx is a deferred script: after a navigation the heading can be on screen before it has run,
+    # so wait for it (and fail after the timeout if it never loads) rather than sample once.
+    await watched.page.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
 
 
 async def test_home_page_speaks_english_by_default(open_page: OpenPage) -> None:
