@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Max
 from piccolo.table import Table
 from rich.console import Console
@@ -36,13 +38,14 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from portal.db import engine as db_engine
-from portal.db.tables import Account, AccountKind, Role, User
+from portal.db.tables import Account, AccountKind, Case, CaseMessage, CaseTag, Role, User
 from portal.services.passwords import hash_password
 
 # Synthetic users sign in with this; printed in the summary. Benchmark data only, never a real database.
 DEFAULT_PASSWORD = "bench-password"  # noqa: S105
 DEFAULT_SEED = 20_240_601
 DEFAULT_BATCH_SIZE = 1_000  # rows per INSERT, fewer for wide tables (see MAX_BOUND_VALUES)
+BULK_BATCH_SIZE = 10_000  # rows per executemany (SQLite) or COPY (PostgreSQL) in `Generator.bulk`
 MAX_BOUND_VALUES = 32_766  # per statement: SQLite's limit (asyncpg allows 32,767); one per column per row
 FALLBACK_MAIL_DOMAIN = "mail.example"  # private persons have no company domain
 SPREAD = timedelta(days=5 * 365)  # how far back synthetic accounts were created
@@ -153,6 +156,8 @@ class Generator:
     batch_size: int
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     tally: dict[str, tuple[int, float]] = field(default_factory=dict)  # family -> (rows, seconds)
+    tasks: dict[str, Any] = field(default_factory=dict)  # family -> its progress bar (for `bulk`)
+    samples: list[tuple[str, str]] = field(default_factory=list)  # (who, email) to print at the end
 
     async def insert(self, family: str, table: type[Table], rows: Iterable[Table], total: int) -> list[int]:
         """Insert `rows` in batches, one write transaction each, and return the new primary keys in order."""
@@ -168,6 +173,71 @@ class Generator:
         rows_before, seconds_before = self.tally.get(family, (0, 0.0))
         self.tally[family] = (rows_before + len(ids), seconds_before + time.perf_counter() - started)
         return ids
+
+    async def bulk(
+        self,
+        family: str,
+        table: type[Table],
+        columns: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        total: int | None = None,
+    ) -> None:
+        """Insert plain tuples, ids included, as fast as the database takes them: `executemany` on SQLite,
+        `COPY` on PostgreSQL, `BULK_BATCH_SIZE` rows per write transaction. For the big families, where building
+        a Piccolo object per row would cost more than the database; may be called again for the same family
+        (one chunk at a time), which adds to its progress bar and tally."""
+        if family not in self.tasks:
+            self.tasks[family] = self.progress.add_task(f"Inserting {family}", total=total)
+        task = self.tasks[family]
+        started = time.perf_counter()
+        name = table._meta.tablename
+        for batch in chunked(rows, BULK_BATCH_SIZE):
+            if isinstance(self.engine, PostgresEngine):
+                async with self.engine.transaction() as transaction:
+                    await transaction.connection.copy_records_to_table(name, records=batch, columns=list(columns))
+            else:
+                names = ", ".join(f'"{column}"' for column in columns)
+                placeholders = ", ".join("?" * len(columns))
+                sql = f'INSERT INTO "{name}" ({names}) VALUES ({placeholders})'  # noqa: S608 (names from tables.py)
+                async with db_engine.write_transaction(self.engine) as transaction:
+                    await transaction.connection.executemany(sql, batch)
+            self.progress.advance(task, len(batch))
+        if rows and isinstance(self.engine, PostgresEngine):  # the ids were ours: move the sequence past them
+            top = f'(SELECT max(id) FROM "{name}")'  # noqa: S608 (the name is from tables.py)
+            await self.engine.run_ddl(f"""SELECT setval(pg_get_serial_sequence('"{name}"', 'id'), {top})""")
+        rows_before, seconds_before = self.tally.get(family, (0, 0.0))
+        self.tally[family] = (rows_before + len(rows), seconds_before + time.perf_counter() - started)
+
+    @contextlib.asynccontextmanager
+    async def without_indexes(self, tables: Sequence[type[Table]]) -> AsyncIterator[None]:
+        """Drop the plain (not unique) indexes of `tables` while loading, and build them again after: one
+        sorted build per index costs a fraction of keeping a dozen indexes up to date row by row. Unique
+        indexes stay, as they enforce constraints. If the run dies in between, the indexes are gone: the
+        benchmark's database is a throw-away one (`python -m portal migrate` does not bring them back)."""
+        names = {table._meta.tablename for table in tables}
+        if isinstance(self.engine, PostgresEngine):
+            query = (
+                "SELECT i.tablename AS table_name, i.indexname AS name, i.indexdef AS sql FROM pg_indexes i "
+                "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE NOT x.indisunique AND i.schemaname = 'public'"
+            )
+        else:
+            query = (
+                "SELECT tbl_name AS table_name, name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'"
+            )
+        indexes = [index for index in await self.engine.run_ddl(query) if index["table_name"] in names]
+        for index in indexes:
+            await self.engine.run_ddl(f'DROP INDEX "{index["name"]}"')
+        try:
+            yield
+        finally:
+            task = self.progress.add_task("Building indexes", total=len(indexes))
+            started = time.perf_counter()
+            for index in indexes:
+                await self.engine.run_ddl(index["sql"])
+                self.progress.advance(task)
+            self.tally["building indexes"] = (0, time.perf_counter() - started)
 
 
 async def next_number(table: type[Table]) -> int:
@@ -268,6 +338,8 @@ class Plan:
     password: str
     batch_size: int
     append: bool
+    cases: int = 0
+    agents: int | None = None  # None: one per CASES_PER_AGENT cases
 
 
 class NotEmpty(RuntimeError):
@@ -288,10 +360,38 @@ async def generate(plan: Plan, progress: Progress) -> tuple[Generator, SampleLog
         gen = Generator(rng=random.Random(plan.seed), engine=engine, progress=progress, batch_size=plan.batch_size)
         account_ids = await generate_accounts(gen, plan.accounts)
         sample = await generate_users(gen, account_ids, plan.users_per_account, plan.password)
-        # Later families go here, in dependency order: generate_cases(gen, account_ids, ...), ...
+        if plan.cases:
+            await generate_support(gen, plan)
+        # Later families go here, in dependency order.
         return gen, sample
     finally:
         await db_engine.stop(engine)
+
+
+async def generate_support(gen: Generator, plan: Plan) -> None:
+    """Catalogue, staff, cases with messages and tags (`bench.cases`), then fresh planner statistics."""
+    from bench import cases  # imports this module: a top-level import here would be circular
+
+    agents = plan.agents or max(5, min(200, plan.cases // cases.CASES_PER_AGENT))
+    catalog = await cases.generate_catalog(gen)
+    staff = await cases.generate_staff(gen, agents, hash_password(plan.password))
+    gen.samples.append(("agent", staff.sample_agent_email))
+    contacts: dict[int, list[int]] = {}
+    rows = await User.select(User.id, User.account).where(
+        (User.role == Role.contact.value) & (User.is_active == True) & User.account.is_not_null()  # noqa: E712
+    )
+    for row in rows:
+        contacts.setdefault(row["account"], []).append(row["id"])
+    if not contacts:
+        raise RuntimeError("Cases need accounts with contacts: generate some with --accounts.")
+    async with gen.without_indexes([Case, CaseMessage, CaseTag]):
+        await cases.generate_cases(gen, plan.cases, contacts, catalog, staff)
+    task = gen.progress.add_task("Analysing", total=1)
+    started = time.perf_counter()
+    # The planner's statistics: without them SQLite guesses, and PostgreSQL waits for autovacuum.
+    await gen.engine.run_ddl("ANALYZE")
+    gen.progress.advance(task)
+    gen.tally["analyse"] = (0, time.perf_counter() - started)
 
 
 def progress_bar() -> Progress:
@@ -324,6 +424,10 @@ def print_summary(gen: Generator, sample: SampleLogin | None, seconds: float, pl
             f"  python -m bench.load --sign-in '{sample.email}:{sample.password}' --url /account",
             soft_wrap=True,
         )
+    for who, email in gen.samples:
+        out.print(f"An {who}: [bold]{email}[/bold] (same password)")
+    if plan.cases:
+        out.print("Load on the case pages: python -m bench.cases_load (it finds its own sign-ins; see bench/README.md)")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -338,9 +442,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password of every synthetic user.")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows per INSERT.")
     parser.add_argument("--append", action="store_true", help="Add to a database that already has accounts.")
+    parser.add_argument("--cases", type=int, default=0, help="Support cases, with messages and tags (default 0).")
+    parser.add_argument("--agents", type=int, help="Staff agents (default: one per 2,500 cases, 5 to 200).")
     args = parser.parse_args(argv)
-    if args.accounts < 0 or args.users_per_account < 0 or args.batch_size < 1:
-        parser.error("--accounts and --users-per-account must be >= 0, --batch-size >= 1")
+    if args.accounts < 0 or args.users_per_account < 0 or args.batch_size < 1 or args.cases < 0:
+        parser.error("--accounts, --users-per-account and --cases must be >= 0, --batch-size >= 1")
+    if args.agents is not None and args.agents < 1:
+        parser.error("--agents must be >= 1")
     return Plan(
         database_url=args.database_url or _default_database_url(),
         accounts=args.accounts,
@@ -349,6 +457,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         password=args.password,
         batch_size=args.batch_size,
         append=args.append,
+        cases=args.cases,
+        agents=args.agents,
     )
 
 
