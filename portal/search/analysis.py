@@ -17,8 +17,9 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.filters import Filter, LowercaseFilter, StopFilter
 from whoosh.analysis.tokenizers import RegexTokenizer
 
-# Words with dots inside stay whole ("v2.3", "e.g"), as in STACK-NOTES §4.2.
-TOKEN_PATTERN = r"\w+(\.?\w+)*"  # noqa: S105 (not a password)
+# Words with dots inside stay whole ("v2.3", "e.g"), as in STACK-NOTES §4.2; hyphenated ones ("Wi-Fi", "E-13")
+# are one token here, which `CompoundFilter` turns into the joined word and its parts.
+TOKEN_PATTERN = r"\w+(?:[.-]\w+)*"  # noqa: S105 (not a password)
 
 # Kept here, not taken from a library, so that what is dropped is reviewable in one place. Written with
 # accents; the folded spellings are added below, so a stop word is found however it was typed.
@@ -48,11 +49,15 @@ ENGLISH_STOP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Case and accent folding: casefold turns final ς into σ, NFD then drops tonos, dialytika and Latin accents.
 
-    whoosh's `accent_map` covers Latin only, hence this (STACK-NOTES §4.2).
+    whoosh's `accent_map` covers Latin only, hence this (STACK-NOTES §4.2). Cached: it runs on every word
+    indexed, and words repeat.
     """
+    if text.isascii():
+        return text.lower()
     return "".join(ch for ch in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(ch))
 
 
@@ -89,6 +94,21 @@ class FoldFilter(_StatelessFilter):
             yield token
 
 
+class CompoundFilter(_StatelessFilter):
+    """`Wi-Fi` is found as `wifi`, `wi-fi` and `wi fi`: a hyphenated word gives the parts joined, then each part,
+    all at the word's position."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
+        for token in tokens:
+            if "-" not in token.text:
+                yield token
+                continue
+            parts = [part for part in token.text.split("-") if part]
+            for text in ["".join(parts), *parts]:
+                token.text = text
+                yield token
+
+
 class GreekEnglishStemFilter(_StatelessFilter):
     is_morph = True  # whoosh leaves morphological filters out when it analyses for spelling
 
@@ -114,17 +134,24 @@ def _stop() -> StopFilter:
 
 def text_analyzer() -> CompositeAnalyzer:
     """The ranked fields: folded, stop words out, stemmed per script."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | FoldFilter() | _stop() | GreekEnglishStemFilter()
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CompoundFilter()
+        | FoldFilter()
+        | _stop()
+        | GreekEnglishStemFilter()
+    )
 
 
 def word_analyzer() -> CompositeAnalyzer:
     """Whole folded words, for spelling: `πελάτης`, `ΠΕΛΑΤΗΣ` and `πελατης` are one word, `πελατησ`."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | FoldFilter() | _stop()
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CompoundFilter() | FoldFilter() | _stop()
 
 
 def completion_analyzer() -> CompositeAnalyzer:
     """Folded word plus the word as written (lowercase), so suggestions keep their accents."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | _stop() | CompletionFilter()
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CompoundFilter() | _stop() | CompletionFilter()
 
 
 def query_words(text: str) -> list[str]:

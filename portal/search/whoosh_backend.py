@@ -1,16 +1,20 @@
 """`WhooshBackend`: the `SearchBackend` on a whoosh index on local disk.
 
-Speed comes from three things, measured with `python -m bench.search`:
+Speed comes from four things, measured with `python -m bench.kb_search` (figures in bench/README.md):
 - one searcher per thread, kept between searches and replaced only when the index has a new commit
   (whoosh searchers are not safe to share between threads);
-- per-searcher caches of the document sets the audience and facet filters need, so that a search intersects
-  Python sets instead of walking postings lists of half the index each time;
-- a query built from the analysed words (every word must match, in any of the ranked fields) instead of the
-  query parser, and only one page of hits scored and highlighted.
+- per-searcher caches of the document sets the audience, language and facet filters need, so that a search
+  intersects Python sets instead of walking postings lists of half the index each time;
+- one pass over each query term's postings, a block at a time (`whoosh_scoring`), giving BM25F scores, the
+  exact count and the facets together, instead of whoosh's matcher tree stepped a document at a time;
+- stored fields and snippets (`snippets`) only for the page of hits shown.
+
+Query construction (stems, inflected forms, typo corrections) is in `whoosh_query`.
 """
 
 from __future__ import annotations
 
+import heapq
 import html
 import logging
 import re
@@ -20,15 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight
 from whoosh.index import FileIndex
-from whoosh.query.compound import And, AndMaybe, Or
-from whoosh.query.qcore import Query
+from whoosh.query.compound import Or
 from whoosh.query.terms import Term
-from whoosh.query.wrappers import ConstantScoreQuery
-from whoosh.searching import Hit
 
-from portal.search.analysis import STOP_WORDS, fold, query_stems
+from portal.search.analysis import STOP_WORDS, fold, query_words
 from portal.search.backend import Progress
 from portal.search.documents import (
     Audience,
@@ -39,14 +39,14 @@ from portal.search.documents import (
     SearchResults,
     visible_audiences,
 )
+from portal.search.snippets import snippet
+from portal.search.whoosh_query import FIELD_BOOSTS, word_terms
+from portal.search.whoosh_scoring import length_norms, score_words
 from portal.search.whoosh_store import IndexStore, fields_of
 
 log = logging.getLogger(__name__)
 
-# Term boosts per field: a word in the title counts most, then tags, then the summary, then the body.
-FIELD_BOOSTS = {"title": 4.0, "tags": 2.5, "summary": 1.5, "body": 1.0}
 LANGUAGE_BOOST = 1.5  # multiplies the score of documents in the viewer's language: ranks, never filters
-MAX_WORDS = 8  # longer queries are cut: each word is a full pass over its postings
 FACETS = {"category": "category", "language": "language", "product": "products"}
 WORD = re.compile(r"\w+")
 
@@ -59,6 +59,8 @@ class _Snapshot:
     searcher: Any  # whoosh.searching.Searcher, whose methods are mostly unannotated
     sets: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
     values: dict[str, list[str]] = field(default_factory=dict)
+    allowed_sets: dict[tuple[object, ...], set[int]] = field(default_factory=dict)
+    length_norms: dict[str, list[float]] = field(default_factory=dict)
 
     def docs(self, fieldname: str, value: str) -> frozenset[int]:
         key = (fieldname, value)
@@ -71,6 +73,29 @@ class _Snapshot:
         if key not in self.sets:
             self.sets[key] = frozenset().union(*(self.docs("audience", a) for a in visible_audiences(clearance)))
         return self.sets[key]
+
+    def allowed(self, query: SearchQuery) -> set[int]:
+        """The documents the query may return (clearance and filters), as the mutable set whoosh wants for a
+        filter (it takes no frozenset); computed once per searcher and combination. Callers must not change it.
+        """
+        key = (query.clearance, query.category, query.product, query.languages)
+        if key not in self.allowed_sets:
+            allowed = self.visible(query.clearance)
+            if query.category is not None:
+                allowed &= self.docs("category", query.category)
+            if query.product is not None:
+                allowed &= self.docs("products", query.product)
+            if query.languages:
+                allowed &= frozenset().union(*(self.docs("language", lang) for lang in query.languages))
+            self.allowed_sets[key] = set(allowed)
+        return self.allowed_sets[key]
+
+    def norms(self) -> dict[str, list[float]]:
+        """Per ranked field, each document's BM25 length normalisation, built once per searcher."""
+        if not self.length_norms:
+            reader = self.searcher.reader()
+            self.length_norms.update({name: length_norms(reader, name) for name in FIELD_BOOSTS})
+        return self.length_norms
 
     def field_values(self, fieldname: str) -> list[str]:
         if fieldname not in self.values:
@@ -137,55 +162,45 @@ class WhooshBackend:
         if snapshot is None or snapshot.generation != generation or not snapshot.searcher.up_to_date():
             if snapshot is not None:
                 snapshot.searcher.close()
-            snapshot = _Snapshot(generation, ix.searcher())
+            snapshot = _Snapshot(generation, self.store.searcher(generation, ix))
         self._local.snapshot = snapshot
         return snapshot
 
     def search(self, query: SearchQuery) -> SearchResults:
-        stems = query_stems(query.text)[:MAX_WORDS]
         empty = SearchResults(hits=[], total=0, page=query.page, page_size=query.page_size)
-        if not stems:
+        if not query_words(query.text):
             return empty
         snapshot = self._snapshot()
-        allowed = self._allowed(snapshot, query)
+        allowed = snapshot.allowed(query)
         if not allowed:
             return empty
-        per_word = [Or([Term(name, stem, boost=boost) for name, boost in FIELD_BOOSTS.items()]) for stem in stems]
-        matching: Query = per_word[0] if len(per_word) == 1 else And(per_word)
-        matched = self._matched(snapshot, matching, allowed)
-        if not matched and len(per_word) > 1:  # no document has every word: rank those with some of them
-            matching = Or(per_word)
-            matched = self._matched(snapshot, matching, allowed)
-        if not matched:
+        reader = snapshot.searcher.reader()
+        groups = word_terms(reader, query.text, visible_audiences(query.clearance))
+        scores, per_word = score_words(reader, groups, snapshot.norms())
+        found = [docs & allowed for docs in per_word]
+        found = [docs for docs in found if docs]  # words no visible document has are left out
+        if not found:
             return empty
-        # score + (boost - 1) x score for the viewer's language: a factor, whatever the scale of the scores.
-        in_language = And([matching, ConstantScoreQuery(Term("language", query.language), score=0.0)])
-        ranked = AndMaybe(matching, in_language.with_boost(LANGUAGE_BOOST - 1))
-        page = snapshot.searcher.search_page(ranked, query.page, pagelen=query.page_size, filter=matched)
-        page.results.fragmenter = highlight.ContextFragmenter(maxchars=self.snippet_chars, surround=60)
-        page.results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        hits = [self._hit(hit) for hit in page]
+        matched = set().union(*found)
+        # Documents with every (found) word come first, then those with some; the viewer's language is boosted.
+        every = set.intersection(*found) if len(found) > 1 else matched
+        in_language = snapshot.docs("language", query.language)
+        get = scores.get
+        wanted = query.page * query.page_size
+        best: list[tuple[float, int]] = []
+        for tier in (every, matched - every) if len(every) < len(matched) else (matched,):
+            if len(best) < wanted and tier:
+                ranked = ((get(d, 0.0) * (LANGUAGE_BOOST if d in in_language else 1.0), -d) for d in tier)
+                best += heapq.nlargest(wanted - len(best), ranked)
+        page = [(score, -negative) for score, negative in best[wanted - query.page_size : wanted]]
+        terms = {text for group in groups for text in group.stems}
+        hits = [self._hit(snapshot, docnum, score, terms) for score, docnum in page]
         facets = self._facets(snapshot, matched) if query.facets else {}
         return SearchResults(hits=hits, total=len(matched), page=query.page, page_size=query.page_size, facets=facets)
 
-    def _allowed(self, snapshot: _Snapshot, query: SearchQuery) -> frozenset[int]:
-        allowed = snapshot.visible(query.clearance)
-        if query.category is not None:
-            allowed &= snapshot.docs("category", query.category)
-        if query.product is not None:
-            allowed &= snapshot.docs("products", query.product)
-        if query.languages:
-            allowed &= frozenset().union(*(snapshot.docs("language", lang) for lang in query.languages))
-        return allowed
-
-    @staticmethod
-    def _matched(snapshot: _Snapshot, matching: Query, allowed: frozenset[int]) -> set[int]:
-        matched = set(snapshot.searcher.docs_for_query(matching))  # a set: whoosh takes no frozenset as filter
-        matched &= allowed
-        return matched
-
     @staticmethod
     def _facets(snapshot: _Snapshot, matched: set[int]) -> dict[str, dict[str, int]]:
+        """Counts per value: intersections with each value's (cached) document set, in C, not per match."""
         facets: dict[str, dict[str, int]] = {}
         for facet, fieldname in FACETS.items():
             counts = {
@@ -194,9 +209,10 @@ class WhooshBackend:
             facets[facet] = dict(sorted(((v, n) for v, n in counts.items() if n), key=lambda item: (-item[1], item[0])))
         return facets
 
-    def _hit(self, hit: Hit) -> SearchHit:
-        stored = hit.fields()
-        marked: str = hit.highlights("body", top=2)  # type: ignore[no-untyped-call]
+    def _hit(self, snapshot: _Snapshot, docnum: int, score: float, terms: set[str]) -> SearchHit:
+        stored = snapshot.searcher.stored_fields(docnum)
+        # The body around the first match; the summary when only the title or tags matched.
+        marked = self._highlight(stored.get("body", ""), terms) or self._highlight(stored.get("summary", ""), terms)
         snippet = marked or html.escape(stored.get("summary", "")[: self.snippet_chars])
         return SearchHit(
             id=stored["id"],
@@ -207,8 +223,11 @@ class WhooshBackend:
             category=stored["category"],
             products=[p for p in stored.get("products", "").split(",") if p],
             updated=stored["updated"],
-            score=float(hit.score or 0.0),
+            score=score,
         )
+
+    def _highlight(self, text: str, terms: set[str]) -> str:
+        return snippet(text, terms, self.snippet_chars)
 
     # --- Suggestions --------------------------------------------------------------------------------------
 

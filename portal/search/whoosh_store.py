@@ -20,16 +20,17 @@ import secrets
 import shutil
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
+from whoosh.index import TOC, LockError
 from whoosh.query.qcore import Every
+from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 from whoosh.writing import IndexWriter
 
@@ -38,6 +39,8 @@ from portal.search.backend import Progress
 from portal.search.documents import AUDIENCES, SearchDocument
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LINK = "current"
 PREFIX = "ix-"
@@ -66,13 +69,27 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True),
         tags=TEXT(analyzer=text, phrase=False),
         summary=TEXT(analyzer=text, stored=True, phrase=False),
-        body=TEXT(analyzer=text, stored=True),  # stored for highlighting
+        body=TEXT(analyzer=text, stored=True, phrase=False),  # stored for highlighting; no positions: no phrases
         updated=DATETIME(stored=True),
         **per_audience,
     )
 
 
-SCHEMA_FIELDS = frozenset(make_schema().names())
+def schema_signature(schema: Schema) -> tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...]:
+    """Field names with their analysis chains (filter classes, tokenizer pattern). whoosh's `Schema.__eq__`
+    ignores analysers, and an index keeps analysing new documents with the chain pickled into it, so an index
+    written with another chain must be rebuilt rather than mixed with this one."""
+
+    def chain(field: Any) -> tuple[tuple[str, str | None], ...]:
+        items = getattr(getattr(field, "analyzer", None), "items", ())
+        return tuple(
+            (type(item).__name__, getattr(getattr(item, "expression", None), "pattern", None)) for item in items
+        )
+
+    return tuple((name, chain(schema[name])) for name in sorted(schema.names()))
+
+
+SCHEMA_SIGNATURE = schema_signature(make_schema())
 
 
 def fields_of(document: SearchDocument) -> dict[str, Any]:
@@ -94,6 +111,26 @@ def fields_of(document: SearchDocument) -> dict[str, Any]:
     }
 
 
+def consistently(read: Callable[[], T], folder: str) -> T:
+    """`read()` of an index that another process may be committing to, without its lock.
+
+    whoosh finds the newest generation by listing the folder, then opens its table of contents and segments;
+    a commit in between renames in a newer table and deletes the listed one (and segments a merge replaced),
+    so the open fails with FileNotFoundError although the index is fine. A file of the generation read is
+    only deleted once a newer generation exists, so when the newest generation moved on, read that one; when
+    it did not, the file is really missing and the error stands.
+    """
+    storage: Any = FileStorage(folder)  # type: ignore[no-untyped-call]
+    toc: Any = TOC
+    while True:
+        seen = toc._latest_generation(storage, whoosh_index._DEF_INDEX_NAME)
+        try:
+            return read()
+        except FileNotFoundError:
+            if toc._latest_generation(storage, whoosh_index._DEF_INDEX_NAME) == seen:
+                raise
+
+
 class IndexStore:
     """The directory of index generations; knows which one is current and how to replace it."""
 
@@ -108,10 +145,21 @@ class IndexStore:
             return None
 
     def open(self, name: str) -> whoosh_index.FileIndex:
-        ix = whoosh_index.open_dir(str(self.root / name))
-        if frozenset(ix.schema.names()) != SCHEMA_FIELDS:  # written by an older version of this module
-            raise whoosh_index.IndexError(f"index {name} has another schema; rebuild it")
+        ix = consistently(lambda: whoosh_index.open_dir(str(self.root / name)), str(self.root / name))
+        if schema_signature(consistently(lambda: ix.schema, str(self.root / name))) != SCHEMA_SIGNATURE:
+            raise whoosh_index.IndexError(f"index {name} has another schema; rebuild it")  # an older version's
         return ix
+
+    def searcher(self, name: str, index: whoosh_index.FileIndex) -> Searcher:
+        """A searcher on the newest commit; `ix.searcher()` would sleep and retry where `consistently` knows."""
+        ix: Any = index
+
+        def read() -> Searcher:
+            toc = ix._read_toc()
+            reader = ix._reader(ix.storage, toc.schema, toc.segments, toc.generation)
+            return Searcher(reader, fromindex=ix)
+
+        return consistently(read, str(self.root / name))
 
     def check(self) -> str | None:
         """Why the current index cannot serve searches (missing, unreadable, old schema), or None when it can.
@@ -128,7 +176,7 @@ class IndexStore:
             warnings.simplefilter("ignore", ResourceWarning)
             try:
                 ix = self.open(name)
-                with ix.searcher() as searcher:
+                with self.searcher(name, ix) as searcher:
                     for hit in searcher.search(Every(), limit=3):  # type: ignore[no-untyped-call]
                         hit.fields()
                     for field in ("title", "body", "words_public"):

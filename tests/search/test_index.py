@@ -73,6 +73,23 @@ def test_processes_writing_at_once_lose_no_document(build: Callable[..., WhooshB
     assert ids(backend, "concurrent") == expected
 
 
+def test_opening_the_index_while_another_process_commits_never_fails(
+    build: Callable[..., WhooshBackend], index_path: Path
+) -> None:
+    # A commit renames in a new table of contents and deletes the old one; a process opening the index in
+    # between used to fail with FileNotFoundError (the cause of the flaky test above: each writer process
+    # opens the index while the other commits).
+    build(make_document("a", body="alpha"))
+    root = Path(__file__).parent.parent.parent
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(index_path), "w", "60"], cwd=root)
+    opened = 0
+    while writer.poll() is None:
+        assert "a:en" in ids(WhooshBackend(index_path), "alpha")  # a new backend: opens the index afresh
+        opened += 1
+    assert writer.wait(timeout=120) == 0
+    assert opened > 0
+
+
 def test_a_corrupt_index_is_rebuilt_and_searchable(build: Callable[..., WhooshBackend], index_path: Path) -> None:
     build(make_document("a", body="alpha"))
     for path in (index_path / "current").resolve().iterdir():

@@ -66,13 +66,30 @@ def test_facets_count_matches_and_filters_narrow_them(build: Callable[..., Whoos
     assert [hit.id for hit in narrowed.hits] == ["a:el"]
 
 
-def test_every_word_must_match_unless_no_document_has_them_all(build: Callable[..., WhooshBackend]) -> None:
+def test_documents_with_every_word_come_before_those_with_some(build: Callable[..., WhooshBackend]) -> None:
     backend = build(
         make_document("both", body="printer driver"),
-        make_document("one", body="printer paper"),
+        make_document("one", title="Printer printer", body="printer paper printer"),  # more "printer", one word
+        make_document("none", body="router"),
     )
-    assert [h.slug for h in backend.search(SearchQuery("printer driver", "anonymous", "en")).hits] == ["both"]
-    assert {h.slug for h in backend.search(SearchQuery("printer toner", "anonymous", "en")).hits} == {"both", "one"}
+    results = backend.search(SearchQuery("printer driver", "anonymous", "en"))
+    assert [h.slug for h in results.hits] == ["both", "one"]
+    assert results.total == 2
+    # A word no document has neither empties the results nor outranks the words that are found.
+    assert [h.slug for h in backend.search(SearchQuery("printer driver zzyzx", "anonymous", "en")).hits] == [
+        "both",
+        "one",
+    ]
+
+
+def test_typos_and_inflections_the_stemmer_misses_still_find_the_article(build: Callable[..., WhooshBackend]) -> None:
+    backend = build(
+        make_document("pw", "el", title="Επαναφορά κωδικού", body="Ο κωδικός πρόσβασης αλλάζει."),
+        make_document("inv", "en", title="Invoices explained", body="Your invoice number."),
+        make_document("net", "en", title="Weak Wi-Fi", body="Move the router."),
+    )
+    for typed, slug in [("κωδικος", "pw"), ("invoise", "inv"), ("ΚΩΔΙΚΟΥ", "pw"), ("wifi", "net"), ("wi fi", "net")]:
+        assert [hit.slug for hit in backend.search(SearchQuery(typed, "anonymous", "en")).hits] == [slug], typed
 
 
 def test_paging(build: Callable[..., WhooshBackend]) -> None:
