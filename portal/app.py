@@ -20,7 +20,8 @@ from portal.db import engine as db_engine
 from portal.plugins.dispatcher import Dispatcher
 from portal.plugins.handle import Portal
 from portal.plugins.manager import make_plugin_manager
-from portal.services import attachments, case_actions
+from portal.services import attachments, case_actions, kb_article_files
+from portal.services.kb_index import KnowledgeSearch, catch_up_periodically
 from portal.services.mail import Mailer
 from portal.services.two_factor import TwoFactorKeys
 from portal.settings import Settings
@@ -58,15 +59,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     portal = Portal(settings=settings, plugins=make_plugin_manager(settings), mailer=mailer)
     dispatcher = Dispatcher(portal)
     attachment_store = attachments.LocalAttachmentStore(settings.attachments_dir)
+    search = KnowledgeSearch.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await db_engine.start(
             database, pool_min_size=settings.db.pool_min_size, pool_max_size=settings.db.pool_max_size
         )
+        await _open_search_index(search)
         background = [asyncio.create_task(_clean_stores_periodically(stores)), asyncio.create_task(mailer.run())]
+        background.append(asyncio.create_task(catch_up_periodically(search)))
         background.append(asyncio.create_task(_close_resolved_cases_periodically(settings)))
         background.append(asyncio.create_task(attachments.sweep_periodically(attachment_store)))
+        article_files = kb_article_files.article_store(attachment_store)
+        background.append(asyncio.create_task(kb_article_files.sweep_periodically(article_files)))
         if settings.plugins.dispatcher:
             background.append(asyncio.create_task(dispatcher.run()))
         try:
@@ -128,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "portal": portal,
                 "dispatcher": dispatcher,
                 "attachments": attachment_store,
+                "search": search,
             }
         ),
     )
@@ -142,6 +149,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def app_from_environment() -> Litestar:
     """The factory ASGI servers call in each worker process (`portal.app:app_from_environment`)."""
     return create_app(Settings())
+
+
+async def _open_search_index(search: KnowledgeSearch) -> None:
+    """A missing or damaged index is rebuilt from the database here. Should even that fail (another process
+    holds the lock for long), the portal starts anyway: the first search tries again."""
+    try:
+        await search.open()
+    except Exception:
+        log.exception("search index could not be opened at start-up", index_dir=str(search.index_dir))
 
 
 async def _clean_stores_periodically(stores: dict[str, Store]) -> None:

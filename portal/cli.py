@@ -25,7 +25,7 @@ from portal.db import engine as db_engine
 from portal.db.tables import STAFF_ROLES, Role
 from portal.plugins.manager import PluginManager, call_all_sync, make_plugin_manager
 from portal.services import demo as demo_data
-from portal.services import users
+from portal.services import kb_import, users
 from portal.settings import ConfigurationError, Settings
 
 console = Console(stderr=True)
@@ -191,7 +191,9 @@ def demo(fresh: bool, then_serve: bool, port: int | None) -> None:
 async def _load_demo_with_progress(settings: Settings) -> list[demo_data.DemoLogin]:
     with progress() as bar:
         task = bar.add_task("Loading demo data", total=demo_data.step_count())
-        return await demo_data.load(on_step=lambda _: bar.advance(task), settings=settings)
+        logins = await demo_data.load(on_step=lambda _: bar.advance(task), settings=settings)
+    await _import_with_progress(kb_import.default_root(), settings)
+    return logins
 
 
 def _reset_database(settings: Settings) -> None:
@@ -219,6 +221,69 @@ def _print_logins(logins: list[demo_data.DemoLogin]) -> None:
     for login in logins:
         table.add_row(login.email, login.name, login.role.value, login.account or "")
     Console().print(table)
+
+
+@main.group()
+def kb() -> None:
+    """The knowledge base."""
+
+
+@kb.command("import")
+@click.argument("directory", type=click.Path(path_type=Path), required=False)
+def kb_import_command(directory: Path | None) -> None:
+    """Import (or update) articles from DIRECTORY (default: knowledge_base/), then rebuild the search index.
+
+    Running it again changes nothing; a changed file becomes a new version of its article.
+    """
+    settings = load_settings()
+    report = run_with_database(
+        settings, functools.partial(_import_with_progress, directory or kb_import.default_root(), settings)
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+async def _import_with_progress(root: Path, settings: Settings) -> kb_import.ImportReport:
+    from portal.services.kb_files import KbFileError
+    from portal.services.kb_index import KnowledgeSearch
+
+    search = KnowledgeSearch.from_settings(settings)
+    with progress() as bar:
+        task = bar.add_task("Importing knowledge base", total=None)
+        try:
+            report = await kb_import.import_directory(
+                root, progress=lambda done, total: bar.update(task, completed=done, total=total), search=search
+            )
+        except KbFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+    console.print(
+        f"Articles: {report.created} created, {report.updated} updated, {report.unchanged} unchanged; "
+        f"categories: {report.categories_created} created, {report.categories_updated} updated."
+    )
+    if report.indexed is not None:
+        console.print(f"Search index rebuilt: {report.indexed} published article(s).")
+    for error in report.errors:
+        console.print(f"[red]{error}[/red]", highlight=False)
+    return report
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the knowledge-base search index from the database; searches keep answering meanwhile."""
+    settings = load_settings()
+    count = run_with_database(settings, functools.partial(_reindex_with_progress, settings))
+    console.print(f"[green]Search index rebuilt: {count} published article(s).[/green]")
+
+
+async def _reindex_with_progress(settings: Settings) -> int:
+    from portal.db.kb_tables import Article, ArticleStatus
+    from portal.services.kb_index import KnowledgeSearch
+
+    search = KnowledgeSearch.from_settings(settings)
+    total = await Article.count().where(Article.status == ArticleStatus.published)
+    with progress() as bar:
+        task = bar.add_task("Indexing articles", total=total)
+        return await search.rebuild(progress=lambda done: bar.update(task, completed=done))
 
 
 @main.command()
