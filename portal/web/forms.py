@@ -6,6 +6,7 @@ Every error, pydantic's included, comes back translated, keyed by field name, re
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,6 +14,25 @@ from pydantic import BaseModel, ValidationError
 from portal.i18n import gettext as _
 
 FormModel = TypeVar("FormModel", bound=BaseModel)
+# Dates a filter accepts: far enough from year 1 and 9999 that a period's arithmetic (a day after, 30 days
+# before) cannot overflow.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def blank_is_none(value: Any) -> Any:
+    """A `mode="before"` validator: an empty or blank field of a GET form means "not given"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def date_within_reach(value: date | None) -> date | None:
+    """An `after` validator for filter dates (see FIRST_DATE)."""
+    if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(
+            _("Enter a date between %(first)s and %(last)s.")
+            % {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()}
+        )
+    return value
+
 
 FORM_ERROR = "__form__"
 

@@ -40,10 +40,12 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_l("Home"), "/", Audience.everyone),
+    NavItem(_l("Knowledge base"), "/kb", Audience.everyone),
     NavItem(_l("My account"), "/account", Audience.customer),
     NavItem(_l("My cases"), "/cases", Audience.customer),
     NavItem(_l("Back office"), "/backoffice", Audience.staff),
     NavItem(_l("Cases"), "/backoffice/cases", Audience.staff),
+    NavItem(_l("Articles"), "/backoffice/kb", Audience.staff),
     NavItem(_l("Team"), "/team", Audience.customer),
 ]
 

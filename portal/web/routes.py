@@ -18,10 +18,18 @@ from portal.web.auth.recovery import RecoveryController
 from portal.web.auth.registration import RegistrationController
 from portal.web.backoffice.controllers import BackofficeController
 from portal.web.cases.controllers import CaseController
+from portal.web.cases.suggestions import SuggestionsController
+from portal.web.deflection.controllers import DeflectionController
 from portal.web.desk.case_page import DeskCaseController
 from portal.web.desk.controllers import QueueController
 from portal.web.health.controllers import HealthController
 from portal.web.home.controllers import HomeController
+from portal.web.kb_admin.categories import KbCategoriesController
+from portal.web.kb_admin.controllers import KbArticlesController
+from portal.web.kb_admin.versions import KbVersionsController
+from portal.web.kb_files.controllers import ArticleFilesController
+from portal.web.knowledge.controllers import KnowledgeController, SitemapController
+from portal.web.knowledge.search import KnowledgeSearchController
 from portal.web.language.controllers import LanguageController
 from portal.web.notifications.controllers import NotificationPreferencesController
 from portal.web.oidc.controllers import OidcController, SignInMethodsController
@@ -57,6 +65,8 @@ def feature_routes(settings: Settings) -> list[ControllerRouterHandler]:
         TeamController,
         InvitationController,
         CaseController,
+        SuggestionsController,
+        DeflectionController,
         AccountsController,
         PeopleController,
         QueueController,
@@ -68,6 +78,13 @@ def feature_routes(settings: Settings) -> list[ControllerRouterHandler]:
         TeamsController,
         CannedResponsesController,
         AttachmentController,
+        KbArticlesController,
+        KbVersionsController,
+        KbCategoriesController,
+        ArticleFilesController,
+        KnowledgeController,
+        KnowledgeSearchController,
+        SitemapController,
     ]
 
 

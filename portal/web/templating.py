@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from portal import i18n
 from portal.settings import Settings
 from portal.web import case_labels
+from portal.web.knowledge.forms import safe_snippet
 from portal.web.navigation import nav_badge, nav_items
 
 WEB_DIR = Path(__file__).parent
@@ -59,6 +60,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             datetime=partial(_format_datetime, timezone=settings.i18n.timezone),
             date=i18n.format_date,
             number=i18n.format_number,
+            snippet=safe_snippet,  # a search hit's snippet: only its <mark> highlights stay markup
         )
         engine.register_template_callable("nav_items", _nav_items)
         engine.register_template_callable("nav_badge", _nav_badge)

@@ -25,7 +25,7 @@ async def test_hook_portal_nav_items_core_entries_come_from_the_default_plugin(
 ) -> None:
     pm = app.state.plugins
     assert "portal.web.navigation" in pm.implementers("portal_nav_items")
-    assert nav_links((await client.get("/")).text) == ["/"]
+    assert nav_links((await client.get("/")).text) == ["/", "/kb"]
     pm.unregister(name="portal.web.navigation")  # without the core's plugin, the core's entries are gone
     assert nav_links((await client.get("/")).text) == []
     assert NAVIGATION[0].path == "/"
@@ -38,7 +38,14 @@ async def test_hook_portal_nav_items_adds_a_plugins_entry_for_its_audience(
     assert "/orders" not in nav_links((await client.get("/")).text)  # customers only
     customer = await make_user(Role.contact)
     await sign_in(client, customer.email)
-    assert nav_links((await client.get("/")).text) == ["/", "/account", "/cases", "/team", "/orders"]
+    assert nav_links((await client.get("/")).text) == [
+        "/",
+        "/kb",
+        "/account",
+        "/cases",
+        "/team",
+        "/orders",
+    ]
 
 
 async def test_hook_portal_nav_items_failing_plugin_does_not_break_the_page(
@@ -63,7 +70,13 @@ async def test_hook_portal_nav_items_failing_plugin_does_not_break_the_page(
     for _ in range(2):
         response = await client.get("/")
         assert response.status_code == 200
-        assert nav_links(response.text) == ["/", "/backoffice", "/backoffice/cases"]
+        assert nav_links(response.text) == [
+            "/",
+            "/kb",
+            "/backoffice",
+            "/backoffice/cases",
+            "/backoffice/kb",
+        ]
     broken = pm.health["broken"]
     assert (broken.calls, broken.failures) >= (2, 2)
     assert broken.last_error == "portal_nav_items: RuntimeError: nav plugin broke"

@@ -92,6 +92,13 @@ async def test_a_bad_filter_is_explained_next_to_its_field(client: Client) -> No
     assert 'id="field-ip"' in response.text
 
 
+async def test_a_date_at_the_end_of_the_calendar_is_refused_not_an_error(client: Client) -> None:
+    await signed_in_admin(client)
+    response = await client.get("/backoffice/audit?date_to=9999-12-31")
+    assert response.status_code == 422
+    assert "Enter a date between 2000-01-01 and 2999-12-31." in response.text
+
+
 @pytest.mark.parametrize("role", [Role.agent, Role.manager, Role.contact, Role.account_admin])
 async def test_only_admins_may_read_the_log(client: Client, role: Role) -> None:
     user = await make_user(role)

@@ -31,7 +31,7 @@ from portal.db.tables import (
     SupportTeam,
     TeamMembership,
 )
-from portal.services import api_tokens
+from portal.services import api_tokens, deflection
 from portal.services.attachments import Upload, check_uploads
 from portal.services.users import CurrentUser
 from tests import sample_files
@@ -116,6 +116,27 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/cases"): (fixed("/cases"), {}, outcomes(LOGIN, OK, DESK)),
     ("GET", "/cases/new"): (fixed("/cases/new"), {}, outcomes(LOGIN, OK, FORBIDDEN)),
     ("POST", "/cases"): (fixed("/cases"), NEW_CASE, outcomes(LOGIN, SEE_OTHER, FORBIDDEN)),
+    # Articles suggested beside the new-case form; the token is another customer's form: a 404 to all
+    ("POST", "/cases/new/suggestions"): (
+        fixed("/cases/new/suggestions"),
+        {"deflection": "{token}", "subject": "Printer"},
+        outcomes(LOGIN, NOT_FOUND, NOT_FOUND),
+    ),
+    ("GET", "/cases/new/draft/{token:str}"): (
+        fixed("/cases/new/draft/{token}"),
+        {},
+        outcomes(LOGIN, NOT_FOUND, NOT_FOUND),
+    ),
+    ("GET", "/cases/new/suggested/{token:str}/{article_id:int}"): (
+        fixed("/cases/new/suggested/{token}/1"),
+        {},
+        outcomes(LOGIN, NOT_FOUND, NOT_FOUND),
+    ),
+    ("POST", "/cases/new/suggested/{token:str}/{article_id:int}/answered"): (
+        fixed("/cases/new/suggested/{token}/1/answered"),
+        {},
+        outcomes(LOGIN, NOT_FOUND, NOT_FOUND),
+    ),
     ("GET", "/cases/{number:str}"): (of_case(), {}, CASE_PAGE),
     ("POST", "/cases/{number:str}/replies"): (of_case("/replies"), REPLY, CASE_POST),
     ("POST", "/cases/{number:str}/close"): (of_case("/close"), {"confirm": "on"}, CASE_POST),
@@ -264,6 +285,12 @@ NOT_CASE_ROUTES = {
     ("GET", "/team/{colleague_id:int}"),
     ("POST", "/team/{colleague_id:int}/deactivate"),
     ("POST", "/team/invitations"),
+    # Knowledge-base categories share the word "categor"; tests/web/test_kb_admin.py and test_kb_pages.py cover them
+    ("GET", "/backoffice/kb/categories"),
+    ("POST", "/backoffice/kb/categories"),
+    ("GET", "/backoffice/kb/categories/{category_id:int}"),
+    ("POST", "/backoffice/kb/categories/{category_id:int}"),
+    ("GET", "/kb/category/{slug:str}"),
 }
 
 
@@ -307,6 +334,7 @@ async def _world(app: Litestar) -> World:
     ids = await _staff_objects(users["agent"])
     ids |= {"number": own_case.number, "other_number": other_own_case.number, "case_id": own_case.id}
     ids |= {"agent_id": users["agent"].id, "manager_id": users["manager"].id}
+    ids |= {"token": await deflection.start(owner.id)}  # the case owner's new-case form, no persona's
     return World(users, case, {persona: attachments[number] for persona, number in case.items()}, ids)
 
 

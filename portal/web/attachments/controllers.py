@@ -52,6 +52,21 @@ def content_disposition(kind: str, filename: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def file_response(data: bytes, content_type: str, filename: str, *, inline: bool) -> Response[bytes]:
+    """A stored file as a download (or shown, for a safe image): never sniffed into a type, never run as a page."""
+    return Response(
+        content=data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": content_disposition("inline" if inline else "attachment", filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": FILE_POLICY,
+            "Cross-Origin-Resource-Policy": "same-origin",
+            "Cache-Control": "private",
+        },
+    )
+
+
 class AttachmentController(Controller):
     path = "/attachments"
     guards = [requires_user_or_enrolled_staff]
@@ -66,15 +81,4 @@ class AttachmentController(Controller):
         except FileNotFoundError:
             log.error("attachment file missing", attachment_id=attachment.id, key=attachment.storage_key)
             raise NotFoundException() from None
-        kind = "inline" if attachment.inline else "attachment"
-        return Response(
-            content=data,
-            media_type=attachment.content_type,
-            headers={
-                "Content-Disposition": content_disposition(kind, attachment.filename),
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": FILE_POLICY,
-                "Cross-Origin-Resource-Policy": "same-origin",
-                "Cache-Control": "private",
-            },
-        )
+        return file_response(data, attachment.content_type, attachment.filename, inline=attachment.inline)

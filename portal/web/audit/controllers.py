@@ -20,7 +20,7 @@ from portal.services import audit_log
 from portal.services.audit import AuditKind
 from portal.services.audit_log import AuditFilter, Cursor, LogPage
 from portal.web.auth.guards import requires_role
-from portal.web.forms import parse_form
+from portal.web.forms import blank_is_none, date_within_reach, parse_form
 
 PAGE_SIZE = 50
 FILTER_FIELDS = ("kind", "user", "account", "ip", "date_from", "date_to")
@@ -53,10 +53,6 @@ KIND_LABELS = {
 }
 
 
-def _blank_is_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
 class AuditFilterForm(BaseModel):
     """The filters, as the GET form sends them; every field may be left empty."""
 
@@ -68,7 +64,8 @@ class AuditFilterForm(BaseModel):
     date_to: date | None = None
     after: str = Field(default="", max_length=60)
 
-    _blanks = field_validator("kind", "date_from", "date_to", mode="before")(_blank_is_none)
+    _blanks = field_validator("kind", "date_from", "date_to", mode="before")(blank_is_none)
+    _within_reach = field_validator("date_from", "date_to")(date_within_reach)
 
     @field_validator("ip")
     @classmethod

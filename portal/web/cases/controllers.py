@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from portal.db.tables import Case, CaseType
 from portal.i18n import current_locale
 from portal.i18n import gettext as _
-from portal.services import access, case_closing, case_details, case_lists, case_reads, cases, catalog
+from portal.services import access, case_closing, case_details, case_lists, case_reads, cases, catalog, deflection
 from portal.services.attachments import AttachmentRejected, AttachmentStore, CheckedFile, check_uploads
 from portal.services.cases import CaseInputError, CaseNotFound, CaseRef
 from portal.services.users import CurrentUser
@@ -97,9 +97,16 @@ def _files_lost(data: dict[str, Any], errors: dict[str, str]) -> None:
 
 
 async def new_case_page(
-    request: AnyRequest, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200
+    request: AnyRequest,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    suggestions: list[deflection.Suggestion] | None = None,
 ) -> Template:
     locale = current_locale()
+    values = values or {"type": CaseType.question.value, "priority": "normal"}
+    if not values.get("deflection"):  # the form's token for suggested articles (portal/web/cases/suggestions.py)
+        values["deflection"] = await deflection.start(request.user.id)
     products = [(str(row["id"]), catalog.display_name(row, locale)) for row in await catalog.active_products()]
     general: list[tuple[str, str]] = []
     by_product: dict[str, list[tuple[str, str]]] = {}
@@ -113,8 +120,9 @@ async def new_case_page(
             )
             by_product.setdefault(product_name, []).append(option)
     context = {
-        "values": values or {"type": CaseType.question.value, "priority": "normal"},
+        "values": values,
         "errors": errors or {},
+        "suggestions": suggestions,
         "products": products,
         "general_categories": general,
         "product_categories": sorted(by_product.items()),
@@ -243,7 +251,8 @@ class CaseController(Controller):
         data = await submitted(request)
         opened = await _open_case(request, data)
         if isinstance(opened, dict):
-            return await new_case_page(request, values_of(data, *NEW_CASE_FIELDS), opened, status=422)
+            return await new_case_page(request, values_of(data, *NEW_CASE_FIELDS, "deflection"), opened, status=422)
+        await deflection.case_opened(str(data.get("deflection") or ""), opened.id, request.user.id)
         flash(
             request,
             _("We received your case %(number)s. We emailed you a confirmation; quote the number if you contact us.")
