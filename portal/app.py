@@ -20,7 +20,7 @@ from portal.db import engine as db_engine
 from portal.plugins.dispatcher import Dispatcher
 from portal.plugins.handle import Portal
 from portal.plugins.manager import make_plugin_manager
-from portal.services import attachments, case_actions, kb_article_files
+from portal.services import attachments, case_actions, kb_article_files, sla
 from portal.services.kb_index import KnowledgeSearch, catch_up_periodically
 from portal.services.mail import Mailer
 from portal.services.two_factor import TwoFactorKeys
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         background = [asyncio.create_task(_clean_stores_periodically(stores)), asyncio.create_task(mailer.run())]
         background.append(asyncio.create_task(catch_up_periodically(search)))
         background.append(asyncio.create_task(_close_resolved_cases_periodically(settings)))
+        background.append(asyncio.create_task(sla.check_periodically()))
         background.append(asyncio.create_task(attachments.sweep_periodically(attachment_store)))
         article_files = kb_article_files.article_store(attachment_store)
         background.append(asyncio.create_task(kb_article_files.sweep_periodically(article_files)))

@@ -25,7 +25,7 @@ from portal.db.tables import (
 from portal.i18n import gettext as _
 from portal.plugins import outbox
 from portal.plugins.events import CaseAssigned, CaseMerged
-from portal.services import attachments, case_notifications
+from portal.services import attachments, case_notifications, sla
 from portal.services.accounts import locking, valid_id
 from portal.services.cases import (
     PRIORITY_RANK,
@@ -134,6 +134,7 @@ async def change(user: CurrentUser, case_id: int, changes: CaseChanges, *, maile
             changed.append("status")
         if changes.priority is not UNSET and changes.priority != case["priority"]:
             values |= {Case.priority: changes.priority, Case.priority_rank: PRIORITY_RANK[changes.priority]}
+            values |= await sla.priority_changed(case, changes.priority)
             await record_change(case_id, user.id, "priority", case["priority"], changes.priority)
             changed.append("priority")
         for name, column, table, label in (

@@ -33,7 +33,7 @@ from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.plugins import outbox
 from portal.plugins.events import CaseCreated, CaseReplied, CaseResolved, CaseStatusChanged
-from portal.services import access, attachments, case_notifications, case_reads
+from portal.services import access, attachments, case_notifications, case_reads, sla
 from portal.services.accounts import locking, typed_text, valid_id
 from portal.services.attachments import AttachmentStore, CheckedFile
 from portal.services.mail import Mailer
@@ -145,6 +145,7 @@ async def set_status(case: dict[str, Any], new: CaseStatus, actor_id: int | None
     await outbox.record(CaseStatusChanged(case_id=case["id"], old_status=old, new_status=new, actor_id=actor_id))
     if new == CaseStatus.resolved:
         await outbox.record(CaseResolved(case_id=case["id"], actor_id=actor_id))
+    values |= await sla.status_changed(case, new, now)
     return values
 
 
@@ -228,7 +229,15 @@ async def open_case(
         ).returning(Case.id)
         case_id = inserted[0]["id"]
         number = number_for(case_id, now.year)
-        await Case.update({Case.number: number}).where(Case.id == case_id)
+        clock = await sla.start_clock(
+            case_id,
+            account_id=user.account_id,
+            requester_id=user.id,
+            product_id=new.product_id,
+            priority=priority,
+            now=now,
+        )
+        await Case.update({Case.number: number} | clock).where(Case.id == case_id)
         if files:
             await attachments.attach(store, files, case_id=case_id, message_id=None, uploaded_by=user.id)
         await outbox.record(
@@ -308,6 +317,8 @@ async def reply(
             new_status = CaseStatus.open
         if new_status is not None and new_status != current:
             values |= await set_status(case, new_status, user.id, now)
+        if not internal and user.is_staff and case["first_response_at"] is None:
+            values |= await sla.first_responded(case, now)
         await Case.update(values).where(Case.id == case_id)
         await outbox.record(
             CaseReplied(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal.db.tables import Account, AccountKind, Role, SharingMode, User
-from portal.services import demo_cases, demo_support, users
+from portal.services import demo_cases, demo_sla, demo_support, users
 from portal.services.attachment_store import LocalAttachmentStore
 from portal.services.mail import Mailer
 from portal.settings import AuthSettings, Settings
@@ -95,8 +95,10 @@ async def load(on_step: Callable[[str], None] = lambda _: None, *, settings: Set
             await User.update(changes).where(User.email == login.email)
         on_step(login.email)
     await demo_support.load()  # products, categories, teams, canned responses
+    await demo_sla.load_contracts()  # before the cases, which take their SLA from them
     if settings is not None:
         await demo_cases.load(mailer=Mailer(settings), store=LocalAttachmentStore(settings.attachments_dir))
+        await demo_sla.age_cases()
     return DEMO_LOGINS
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from babel.support import LazyProxy
 
+from portal.db.sla_tables import Entitlement
 from portal.db.tables import CaseStatus, CaseType, Priority
 from portal.i18n import lazy_gettext as _l
 
@@ -42,9 +43,19 @@ def _reader(table: dict[str, LazyProxy]) -> Callable[[str], str]:
     return read
 
 
+# Where the case's service times come from, as the agent reads it; the last three ask the agent to check.
+ENTITLEMENT: dict[str, LazyProxy] = {
+    Entitlement.contract: _l("Covered by a contract"),
+    Entitlement.no_contract: _l("No contract: standard service times"),
+    Entitlement.not_entitled: _l("Not an entitled contact of the contract"),
+    Entitlement.product_not_covered: _l("Product not covered by the contract"),
+    Entitlement.expired: _l("The contract has expired"),
+}
+
 TEMPLATE_GLOBALS = {
     "status_label": _reader(STATUS),
     "customer_status_label": _reader(CUSTOMER_STATUS),
     "priority_label": _reader(PRIORITY),
     "case_type_label": _reader(CASE_TYPE),
+    "entitlement_label": _reader(ENTITLEMENT),
 }

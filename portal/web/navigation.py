@@ -43,9 +43,11 @@ NAVIGATION: list[NavItem] = [
     NavItem(_l("Knowledge base"), "/kb", Audience.everyone),
     NavItem(_l("My account"), "/account", Audience.customer),
     NavItem(_l("My cases"), "/cases", Audience.customer),
+    NavItem(_l("Contracts"), "/contracts", Audience.customer),
     NavItem(_l("Back office"), "/backoffice", Audience.staff),
     NavItem(_l("Cases"), "/backoffice/cases", Audience.staff),
     NavItem(_l("Articles"), "/backoffice/kb", Audience.staff),
+    NavItem(_l("Contracts"), "/backoffice/contracts", Audience.staff),
     NavItem(_l("Team"), "/team", Audience.customer),
 ]
 

@@ -19,6 +19,8 @@ from portal.web.auth.registration import RegistrationController
 from portal.web.backoffice.controllers import BackofficeController
 from portal.web.cases.controllers import CaseController
 from portal.web.cases.suggestions import SuggestionsController
+from portal.web.contracts.backoffice import ContractSetupController
+from portal.web.contracts.customer import CustomerContractsController
 from portal.web.deflection.controllers import DeflectionController
 from portal.web.desk.case_page import DeskCaseController
 from portal.web.desk.controllers import QueueController
@@ -65,6 +67,8 @@ def feature_routes(settings: Settings) -> list[ControllerRouterHandler]:
         TeamController,
         InvitationController,
         CaseController,
+        CustomerContractsController,
+        ContractSetupController,
         SuggestionsController,
         DeflectionController,
         AccountsController,

@@ -43,6 +43,7 @@ async def test_hook_portal_nav_items_adds_a_plugins_entry_for_its_audience(
         "/kb",
         "/account",
         "/cases",
+        "/contracts",
         "/team",
         "/orders",
     ]
@@ -76,6 +77,7 @@ async def test_hook_portal_nav_items_failing_plugin_does_not_break_the_page(
             "/backoffice",
             "/backoffice/cases",
             "/backoffice/kb",
+            "/backoffice/contracts",
         ]
     broken = pm.health["broken"]
     assert (broken.calls, broken.failures) >= (2, 2)

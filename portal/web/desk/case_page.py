@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from portal.db.tables import CaseStatus, Priority
 from portal.i18n import gettext as _
-from portal.services import canned_responses, case_actions, case_details, cases, catalog, support_teams
+from portal.services import canned_responses, case_actions, case_details, cases, catalog, sla, support_teams
 from portal.services.accounts import Refused, parse_id
 from portal.services.attachments import AttachmentRejected, check_uploads
 from portal.services.case_details import CaseDetails
@@ -64,6 +64,7 @@ async def case_page(details: CaseDetails, forms: Forms | None = None, status: in
         "case": details.case,
         "forms": forms or Forms(),
         "canned": await canned_responses.active_responses(),
+        "clock": await sla.clock_state(details.case["id"]),
         **await _pickers(),
     }
     return Template("desk/case.html", context=context, status_code=status)
@@ -72,6 +73,7 @@ async def case_page(details: CaseDetails, forms: Forms | None = None, status: in
 async def fields_panel(details: CaseDetails, errors: dict[str, str], status: int = 200) -> Template:
     """The fields panel alone, with the timeline swapped out of band (htmx)."""
     context = {"details": details, "case": details.case, "forms": Forms(field_errors=errors), "oob": True}
+    context["clock"] = await sla.clock_state(details.case["id"])
     context |= await _pickers()
     return Template("desk/_fields.html", context=context, status_code=status)
 
