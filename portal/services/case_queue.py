@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,6 +19,7 @@ from piccolo.querystring import QueryString
 
 from portal.db.tables import Case, CaseStatus, CaseTag, CaseType, Priority, SavedFilter
 from portal.i18n import gettext as _
+from portal.services import queue_clock
 from portal.services.accounts import parse_id, valid_id
 from portal.services.cases import PRIORITY_RANK
 from portal.services.refusals import FieldRefused
@@ -54,6 +55,7 @@ class QueueQuery:
     account: int | None = None
     assignee: str = ""  # an agent's id, or "none"
     tag: str = ""
+    sla: str = ""  # "soon": past the policy's warning share; "breached": past due (queue_clock.FILTERS)
     sort: str = "due"
     after: str = ""  # the keyset cursor: where the previous page ended
 
@@ -84,6 +86,7 @@ class QueueQuery:
             account=ident("account"),
             assignee=assignee if assignee == NO_ASSIGNEE or ident("assignee") else "",
             tag=text("tag").lower()[:50],
+            sla=text("sla") if text("sla") in queue_clock.FILTERS else "",
             sort=text("sort") if text("sort") in SORTS else "due",
             after=text("after")[:100],
         )
@@ -139,8 +142,8 @@ def _view_filter(view: str, user: CurrentUser, team_ids: list[int]) -> Any:
     return None
 
 
-def _filters(query: QueueQuery, user: CurrentUser, team_ids: list[int]) -> list[Any]:
-    conditions = [_view_filter(query.view, user, team_ids)]
+def _filters(query: QueueQuery, user: CurrentUser, team_ids: list[int], now: datetime) -> list[Any]:
+    conditions = [_view_filter(query.view, user, team_ids), queue_clock.condition(query.sla, now)]
     if query.status == "":
         conditions.append(_status_in(ACTIVE_STATUSES))
     elif query.status != ANY_STATUS:
@@ -198,8 +201,10 @@ def _after(cursor: str, sort: str) -> Any:
     return (Case.due_at > moment) | ((Case.due_at == moment) & (Case.id > last_id)) | Case.due_at.is_null()
 
 
-async def queue_page(user: CurrentUser, query: QueueQuery, page_size: int) -> QueuePage:
-    """One page of the queue for `user` (staff), in the asked order, after the asked cursor."""
+async def queue_page(user: CurrentUser, query: QueueQuery, page_size: int, *, now: datetime | None = None) -> QueuePage:
+    """One page of the queue for `user` (staff), in the asked order, after the asked cursor; each row's
+    `time_left` (a `queue_clock.TimeLeft`, or None) is how its SLA clock stands at `now`."""
+    now = now or datetime.now(UTC)
     team_ids = await team_ids_of(user.id) if query.view == "team" else []
     if query.view == "team" and not team_ids:
         return QueuePage(rows=[], query=query, next_cursor=None)
@@ -211,6 +216,9 @@ async def queue_page(user: CurrentUser, query: QueueQuery, page_size: int) -> Qu
         Case.priority,
         Case.priority_rank,
         Case.due_at,
+        Case.first_response_due_at,
+        Case.resolution_due_at,
+        Case.first_response_at,
         Case.updated_at,
         Case.account.id.as_alias("account_id"),
         Case.account.name.as_alias("account_name"),
@@ -218,7 +226,7 @@ async def queue_page(user: CurrentUser, query: QueueQuery, page_size: int) -> Qu
         Case.assignee.id.as_alias("assignee_id"),
         Case.assignee.name.as_alias("assignee_name"),
     )
-    for condition in _filters(query, user, team_ids):
+    for condition in _filters(query, user, team_ids, now):
         select = select.where(condition)
     if query.after and (after := _after(query.after, query.sort)) is not None:
         select = select.where(after)
@@ -231,6 +239,9 @@ async def queue_page(user: CurrentUser, query: QueueQuery, page_size: int) -> Qu
     rows = await select.limit(page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
+    clocks = await queue_clock.clocks_of([row["id"] for row in rows])
+    for row in rows:
+        row["time_left"] = queue_clock.time_left(row, clocks.get(row["id"]), now)
     return QueuePage(rows=rows, query=query, next_cursor=_cursor_of(rows[-1], query.sort) if more else None)
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from portal.db.tables import CaseStatus, CaseType, Category, Priority, Product, Role
+from portal.db.sla_tables import CaseSla
+from portal.db.tables import Case, CaseStatus, CaseType, Category, Priority, Product, Role
 from portal.services import case_queue
 from portal.services.case_queue import QueueQuery
+from portal.services.queue_clock import TimeLeft
 from portal.services.refusals import FieldRefused
 from portal.services.users import CurrentUser
 from tests.factories import make_user
@@ -167,3 +169,119 @@ async def test_counts_stop_just_past_the_cap(monkeypatch: pytest.MonkeyPatch) ->
     await make_case(customer)
     counts = await case_queue.queue_counts(agent)
     assert counts == {"mine": 3, "unassigned": 1, "team": 0, "all": 3}
+
+
+# --- The SLA clock in the queue -------------------------------------------------------------------------------------
+
+
+async def sla_numbers(user: CurrentUser, page_size: int = 50, **params: Any) -> list[str]:
+    page = await case_queue.queue_page(user, QueueQuery.from_params(params), page_size, now=NOW)
+    return [row["number"] for row in page.rows]
+
+
+async def clock_cases(customer: CurrentUser) -> dict[str, dict[str, Any]]:
+    """One case in each state the queue tells apart at NOW (CaseSla rows written as the clock leaves them)."""
+
+    def minutes(count: int) -> datetime:
+        return NOW + timedelta(minutes=count)
+
+    cases = {
+        "ok": await make_case(customer, due_at=minutes(135), resolution_due_at=minutes(135)),
+        "soon_first": await make_case(customer, due_at=minutes(30), first_response_due_at=minutes(30)),
+        "answered": await make_case(
+            customer,
+            due_at=minutes(300),
+            first_response_due_at=minutes(-60),
+            first_response_at=minutes(-90),
+            resolution_due_at=minutes(300),
+            priority=Priority.high,
+        ),
+        "soon_resolution": await make_case(
+            customer, due_at=minutes(20), resolution_due_at=minutes(20), priority=Priority.high
+        ),
+        "late": await make_case(customer, due_at=minutes(-40), first_response_due_at=minutes(-40)),
+        "later": await make_case(customer, due_at=minutes(-3000), resolution_due_at=minutes(-3000)),
+        "paused": await make_case(customer, status=CaseStatus.waiting_on_customer, resolution_due_at=minutes(60)),
+        "no_due": await make_case(customer),
+    }
+    clocks = {
+        "ok": {"resolution_warn_at": minutes(100)},
+        "soon_first": {"first_response_warn_at": minutes(-5), "resolution_warn_at": minutes(200)},
+        # Its first-response warning passed long ago, but the queue now runs on the resolution clock.
+        "answered": {"first_response_warn_at": minutes(-80), "resolution_warn_at": minutes(250)},
+        "soon_resolution": {"resolution_warn_at": minutes(-1)},
+        "paused": {"paused_since": minutes(-30), "resolution_warn_at": minutes(-10)},
+    }
+    for name, values in clocks.items():
+        await CaseSla.insert(CaseSla(case=cases[name]["id"], **values))
+    return cases
+
+
+async def test_each_row_says_how_its_sla_clock_stands() -> None:
+    agent = await make_user(Role.agent)
+    cases = await clock_cases(await make_customer())
+
+    page = await case_queue.queue_page(agent, QueueQuery(view="all"), 50, now=NOW)
+    left = {row["number"]: row["time_left"] for row in page.rows}
+    assert {name: left[case["number"]] for name, case in cases.items()} == {
+        "ok": TimeLeft("ok", 135),
+        "soon_first": TimeLeft("soon", 30),
+        "answered": TimeLeft("ok", 300),
+        "soon_resolution": TimeLeft("soon", 20),
+        "late": TimeLeft("late", 40),
+        "later": TimeLeft("late", 3000),
+        "paused": TimeLeft("paused"),
+        "no_due": None,
+    }
+
+
+async def test_breached_and_breaching_soon_filters_combine_with_the_others_and_page() -> None:
+    agent = await make_user(Role.agent)
+    cases = await clock_cases(await make_customer())
+    number = {name: case["number"] for name, case in cases.items()}
+
+    assert await sla_numbers(agent, view="all", sla="breached") == [number["later"], number["late"]]
+    assert await sla_numbers(agent, view="all", sla="soon") == [number["soon_resolution"], number["soon_first"]]
+    assert await sla_numbers(agent, view="all", sla="soon", priority="high") == [number["soon_resolution"]]
+    assert await sla_numbers(agent, view="unassigned", sla="breached", sort="priority") == [
+        number["late"],
+        number["later"],
+    ]
+
+    seen: list[str] = []
+    query = QueueQuery.from_params({"view": "all", "sla": "breached"})
+    while True:
+        page = await case_queue.queue_page(agent, query, 1, now=NOW)
+        seen += [row["number"] for row in page.rows]
+        if page.next_cursor is None:
+            break
+        query = QueueQuery.from_params(query.params(after=page.next_cursor))
+    assert seen == [number["later"], number["late"]]
+    assert query.params()["sla"] == "breached"  # the filter rides along with the cursor
+
+    assert QueueQuery.from_params({"sla": "overdue"}).sla == ""  # a stale bookmark opens the whole queue
+    assert case_queue.normalised_query("view=all&sla=soon&after=x~1") == "view=all&sla=soon"
+
+
+async def test_a_page_reads_its_clocks_in_one_query_however_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = await make_user(Role.agent)
+    customer = await make_customer()
+    engine_class = type(Case._meta.db)
+    run = engine_class.run_querystring
+    statements: list[str] = []
+
+    async def counted(engine: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(querystring))
+        return await run(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counted)
+    per_page = []
+    for index in range(20):
+        case = await make_case(customer, due_at=NOW + timedelta(minutes=index + 1))
+        await CaseSla.insert(CaseSla(case=case["id"], resolution_warn_at=NOW))
+        if index + 1 in (2, 20):
+            statements.clear()
+            page = await case_queue.queue_page(agent, QueueQuery(view="all"), 50, now=NOW)
+            assert {row["time_left"] for row in page.rows} == {TimeLeft("soon", m) for m in range(1, index + 2)}
+            per_page.append(len(statements))
+    assert per_page == [2, 2]  # the rows, then their clocks

@@ -4,11 +4,13 @@ actions and saved filters."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from portal.db.sla_tables import CaseSla
 from portal.db.tables import Case, CaseChange, CaseStatus, OutboundEmail, Priority, Role
 from portal.services import case_queue
 from tests.factories import make_user, sign_in
@@ -231,3 +233,49 @@ async def test_a_tab_says_more_than_the_cap_instead_of_counting_everything(
         await make_case(customer, assignee=agent.id)
     page = await client.get("/backoffice/cases")
     assert '>My cases <span class="badge">2+</span>' in page.text
+
+
+async def test_the_queue_shows_time_left_and_filters_breached_and_breaching_soon_cases(client: Client) -> None:
+    await signed_in_agent(client)
+    customer = await make_customer()
+    now = datetime.now(UTC)
+    await make_case(customer, subject="Plenty of time", due_at=now + timedelta(hours=5), resolution_due_at=now)
+    soon = await make_case(customer, subject="Nearly due", due_at=now + timedelta(hours=2, minutes=15))
+    await CaseSla.insert(CaseSla(case=soon["id"], resolution_warn_at=now - timedelta(minutes=30)))
+    await make_case(customer, subject="Answer is late", due_at=now - timedelta(minutes=40, seconds=10))
+    waiting = await make_case(
+        customer, subject="Asked the customer", status=CaseStatus.waiting_on_customer, resolution_due_at=now
+    )
+    await CaseSla.insert(CaseSla(case=waiting["id"], paused_since=now - timedelta(hours=1)))
+
+    page = await client.get("/backoffice/cases", params={"view": "all"})
+    assert page.status_code == 200
+    assert re.search(r'<span class="sla-left sla-late">late by 40 min</span>', page.text)
+    assert re.search(r'<span class="sla-left sla-soon">Breaching soon: 2 h 1[45] min left</span>', page.text)
+    assert re.search(r'<span class="sla-left sla-ok">(4 h 59|5 h 0) min left</span>', page.text)
+    assert '<span class="sla-left sla-paused">paused</span>' in page.text
+    assert "clock time, not business hours" in page.text
+    assert 'style="' not in page.text
+
+    breached = await client.get("/backoffice/cases", params={"view": "all", "sla": "breached"})
+    assert "Answer is late" in breached.text
+    for other in ("Plenty of time", "Nearly due", "Asked the customer"):
+        assert other not in breached.text
+    assert '<option value="breached" selected>' in breached.text  # the form shows what is applied
+
+    soon_only = await client.get(
+        "/backoffice/cases", params={"view": "all", "sla": "soon"}, headers={"HX-Request": "true"}
+    )
+    assert "<html" not in soon_only.text  # the polling refresh keeps the filter
+    assert "Nearly due" in soon_only.text
+    assert "Answer is late" not in soon_only.text
+    assert "Plenty of time" not in soon_only.text
+
+
+async def test_a_case_late_by_days_says_so_in_days_and_hours(client: Client) -> None:
+    await signed_in_agent(client)
+    customer = await make_customer()
+    await make_case(customer, subject="Late one", due_at=datetime.now(UTC) - timedelta(days=1, hours=3, seconds=5))
+    page = await client.get("/backoffice/cases", params={"view": "all", "sla": "breached"})
+    assert "Late one" in page.text
+    assert '<span class="sla-left sla-late">late by 1 d 3 h</span>' in page.text
