@@ -149,3 +149,46 @@ class CaseMerged(_CaseEvent):
     topic = "case.merged"
     into_case_id: int
     actor_id: int | None
+
+
+# --- Knowledge base --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ArticleEvent(DomainEvent):
+    aggregate = "article"
+    article_id: int
+    actor_id: int | None  # the staff member who did it
+
+    @property
+    def aggregate_id(self) -> str:
+        return str(self.article_id)
+
+
+@dataclass(frozen=True)
+class ArticlePublished(_ArticleEvent):
+    """A knowledge-base article became visible to its audience."""
+
+    topic = "article.published"
+
+
+@dataclass(frozen=True)
+class ArticleUnpublished(_ArticleEvent):
+    """A published article went back to a draft."""
+
+    topic = "article.unpublished"
+
+
+@dataclass(frozen=True)
+class ArticleArchived(_ArticleEvent):
+    """An article was retired: kept with its history, gone from the site."""
+
+    topic = "article.archived"
+
+
+@dataclass(frozen=True)
+class ArticleDeleted(_ArticleEvent):
+    """An article was deleted with its history; `key` ("slug:language") says which, as its row is gone."""
+
+    topic = "article.deleted"
+    key: str

@@ -1,10 +1,11 @@
 """Case deflection: the articles suggested beside the new-case form, and what came of them.
 
-A customer's new-case form carries a token (`start`). As they type, `suggestions` searches the knowledge base and
-records each article shown once per form, at the position it was first shown (an impression). Opening one is a
-click; "this answered my question" ends the form as *deflected*; sending the case ends it as *case_opened*. The
-figures for the back office (`deflection_stats`, `articles_to_improve`, `article_deflection_figures`) are
-counted from those rows. Nothing here knows of HTTP.
+A customer's new-case form carries a token (`new_token`), which costs nothing: the form's row is written by its
+first `suggestions` call, bound to the customer who typed, so a page opened and left records nothing. As they type,
+`suggestions` searches the knowledge base and records each article shown once per form, at the position it was
+first shown (an impression). Opening one is a click; "this answered my question" ends the form as *deflected*;
+sending the case ends it as *case_opened*. The figures for the back office (`deflection_stats`,
+`articles_to_improve`, `article_deflection_figures`) are counted from those rows. Nothing here knows of HTTP.
 """
 
 from __future__ import annotations
@@ -84,21 +85,45 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def new_token() -> str:
+    """A new form's token, not yet anyone's: its first `suggestions` call binds it (and writes its row)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
 async def start(user_id: int) -> str:
-    """A new form's token."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    await Deflection.insert(Deflection(token=token, user=user_id))
+    """A new form's token, bound to `user_id` at once (as the form's first suggestions would bind it)."""
+    token = new_token()
+    await _bind(token, user_id)
     return token
 
 
 async def owned(token: str, user_id: int) -> dict[str, Any]:
-    """The form `token` names if it is `user_id`'s; else UnknownDeflection."""
+    """The form `token` names if it is `user_id`'s; else UnknownDeflection (for a token not bound yet too)."""
     if not TOKEN_SHAPE.fullmatch(token):
         raise UnknownDeflection()
     row = await Deflection.select().where(Deflection.token == token, Deflection.user == user_id).first()
     if row is None:
         raise UnknownDeflection()
     return row
+
+
+async def _bind(token: str, user_id: int) -> dict[str, Any]:
+    """The form `token` names, bound to `user_id` now if nobody had it; UnknownDeflection if it is another's."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise UnknownDeflection()
+    await Deflection.insert(Deflection(token=token, user=user_id)).on_conflict(
+        target=Deflection.token, action="DO NOTHING"
+    )
+    return await owned(token, user_id)
+
+
+async def _not_anothers(token: str, user_id: int) -> None:
+    """UnknownDeflection if `token` is malformed or bound to someone other than `user_id`; writes nothing."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise UnknownDeflection()
+    row = await Deflection.select(Deflection.user).where(Deflection.token == token).first()
+    if row is not None and row["user"] != user_id:
+        raise UnknownDeflection()
 
 
 async def suggestions(
@@ -113,11 +138,13 @@ async def suggestions(
     search: KnowledgeSearch,
 ) -> list[Suggestion]:
     """The best articles for what the customer typed, each recorded as shown (once per form, first position
-    kept). An empty form suggests nothing and records nothing."""
-    deflection = await owned(token, user_id)
+    kept). The first call with something typed binds the token to `user_id`; a token bound to another user is
+    UnknownDeflection. An empty form suggests nothing and records nothing."""
     text = f"{subject} {description[:QUERY_CHARS]}".strip()
     if not text:
+        await _not_anothers(token, user_id)
         return []
+    deflection = await _bind(token, user_id)
     results = await search.search(
         SearchQuery(text=text, clearance=clearance, language=language, page_size=limit, facets=False)
     )
@@ -181,7 +208,8 @@ async def deflected(token: str, article_id: int, user_id: int) -> None:
 
 
 async def case_opened(token: str, case_id: int, user_id: int) -> None:
-    """The form was sent as a case. An unknown token, or another user's, is ignored: the case is opened anyway."""
+    """The form was sent as a case. An unknown or unbound token, or another user's, is ignored: the case is opened
+    anyway (and a form that never showed an article does not count against the knowledge base)."""
     if not TOKEN_SHAPE.fullmatch(token):
         return
     await Deflection.update(

@@ -1,6 +1,7 @@
 """Knowledge-base articles: writing, publishing and their version history.
 
-Every change is one write transaction: the article row and, for a save or a restore, its new `ArticleVersion`.
+Every change is one write transaction: the article row and, for a save or a restore, its new `ArticleVersion`;
+for a publish, unpublish, archive or delete, a domain event naming who did it (`article.published`, ...).
 The search index is told after the commit (`KnowledgeSearch.refresh`, which never fails the caller), so a
 published article's edit, an unpublish or a delete is searchable, or gone, as soon as the call returns.
 
@@ -16,6 +17,8 @@ from typing import Any
 
 from portal.db.kb_tables import Article, ArticleAudience, ArticleStatus, ArticleVersion
 from portal.i18n import gettext as _
+from portal.plugins import outbox
+from portal.plugins.events import ArticleArchived, ArticleDeleted, ArticlePublished, ArticleUnpublished
 from portal.search.documents import AUDIENCES, LANGUAGES
 from portal.services.accounts import locking, typed_text, valid_id
 from portal.services.kb_categories import (
@@ -249,34 +252,50 @@ async def _refresh(search: KnowledgeSearch | None, keys: list[str]) -> None:
 # --- Publishing ---------------------------------------------------------------------------------------------------
 
 
+_STATUS_EVENTS = {
+    ArticleStatus.published: ArticlePublished,
+    ArticleStatus.draft: ArticleUnpublished,
+    ArticleStatus.archived: ArticleArchived,
+}
+
+
 async def publish(article_id: int, *, actor_id: int | None, search: KnowledgeSearch | None = None) -> None:
     """Make the article visible to its audience; `published_at` is set the first time."""
-    await _set_status(article_id, ArticleStatus.published, search)
+    await _set_status(article_id, ArticleStatus.published, actor_id, search)
 
 
 async def unpublish(article_id: int, *, actor_id: int | None, search: KnowledgeSearch | None = None) -> None:
     """Back to a draft: gone from the site and the search, kept with its history."""
-    await _set_status(article_id, ArticleStatus.draft, search)
+    await _set_status(article_id, ArticleStatus.draft, actor_id, search)
 
 
 async def archive(article_id: int, *, actor_id: int | None, search: KnowledgeSearch | None = None) -> None:
     """Retire the article: gone from the site and the search, kept with its history."""
-    await _set_status(article_id, ArticleStatus.archived, search)
+    await _set_status(article_id, ArticleStatus.archived, actor_id, search)
 
 
-async def _set_status(article_id: int, status: ArticleStatus, search: KnowledgeSearch | None) -> None:
+async def _set_status(
+    article_id: int, status: ArticleStatus, actor: int | None, search: KnowledgeSearch | None
+) -> None:
+    """The change and, if the status did change, its event naming the `actor`, in one transaction."""
     async with transaction():
-        key = await set_status(article_id, status)
+        current = await _locked(article_id)
+        key = await _apply_status(current, status)
+        if current["status"] != status:
+            await outbox.record(_STATUS_EVENTS[status](article_id=article_id, actor_id=actor))
     await _refresh(search, [key])
 
 
 async def set_status(article_id: int, status: ArticleStatus, *, now: datetime | None = None) -> str:
     """The status change inside the caller's transaction; returns the article's index key."""
-    current = await _locked(article_id)
+    return await _apply_status(await _locked(article_id), status, now)
+
+
+async def _apply_status(current: dict[str, Any], status: ArticleStatus, now: datetime | None = None) -> str:
     values: dict[Any, Any] = {Article.status: status}
     if status == ArticleStatus.published and current["published_at"] is None:
         values[Article.published_at] = now or datetime.now(UTC)
-    await Article.update(values).where(Article.id == article_id)
+    await Article.update(values).where(Article.id == current["id"])
     return str(current["key"])
 
 
@@ -285,6 +304,7 @@ async def delete(article_id: int, *, actor_id: int | None, search: KnowledgeSear
     async with transaction():
         key = (await _locked(article_id))["key"]
         await Article.delete().where(Article.id == article_id)
+        await outbox.record(ArticleDeleted(article_id=article_id, actor_id=actor_id, key=key))
     await _refresh(search, [key])
 
 

@@ -104,6 +104,29 @@ async def test_another_users_token_is_refused(search: KnowledgeSearch) -> None:
     assert (await Deflection.select(Deflection.outcome).first())["outcome"] == "pending"  # type: ignore[index]
 
 
+async def test_a_token_is_bound_to_whoever_first_asks_for_suggestions(search: KnowledgeSearch) -> None:
+    owner, other = await customer(), await customer()
+    token = deflection.new_token()
+    article = search.ids["reset-password"]  # type: ignore[attr-defined]
+
+    assert await deflection.suggestions(token, "", " ", "customer", "en", user_id=owner, search=search) == []
+    with pytest.raises(UnknownDeflection):
+        await deflection.click(token, article, owner)
+    with pytest.raises(UnknownDeflection):
+        await deflection.deflected(token, article, owner)
+    await deflection.case_opened(token, (await make_case(await make_user(Role.contact))).id, owner)
+    assert await Deflection.count() == 0  # nothing typed, nothing shown: nothing recorded
+
+    await deflection.suggestions(token, "password", "", "customer", "en", user_id=owner, search=search)
+    with pytest.raises(UnknownDeflection):
+        await deflection.suggestions(token, "invoice", "", "customer", "en", user_id=other, search=search)
+    with pytest.raises(UnknownDeflection):
+        await deflection.suggestions(token, "", "", "customer", "en", user_id=other, search=search)
+
+    assert await Deflection.select(Deflection.user, Deflection.outcome) == [{"user": owner, "outcome": "pending"}]
+    assert await DeflectionShown.count() == 1
+
+
 async def test_outcomes_make_the_stats_and_the_articles_to_improve(search: KnowledgeSearch) -> None:
     ids = search.ids  # type: ignore[attr-defined]
     user = await customer()

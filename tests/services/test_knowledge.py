@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from portal.db.kb_tables import Article, ArticleStatus, ArticleVersion
-from portal.db.tables import Role
+from portal.db.tables import OutboxEvent, Role
+from portal.plugins import outbox
 from portal.services import knowledge
 from portal.services.kb_index import KnowledgeSearch
 from tests.factories import make_user
@@ -151,6 +152,34 @@ async def test_unpublish_archive_and_delete_take_the_article_out_of_search(searc
         assert (await article(article_id))["status"] == (
             ArticleStatus.draft if action is knowledge.unpublish else ArticleStatus.archived
         )
+
+
+async def test_publishing_unpublishing_archiving_and_deleting_record_who_did_it() -> None:
+    writer, editor = await make_user(Role.agent), await make_user(Role.manager)
+    article_id = await make_article(slug="toner", published=False, actor_id=writer.id)
+
+    await knowledge.publish(article_id, actor_id=writer.id)
+    await knowledge.publish(article_id, actor_id=editor.id)  # published already: nothing happened, nothing recorded
+    await knowledge.unpublish(article_id, actor_id=editor.id)
+    await knowledge.archive(article_id, actor_id=writer.id)
+    await knowledge.delete(article_id, actor_id=editor.id)
+
+    rows = await OutboxEvent.select(OutboxEvent.topic, OutboxEvent.aggregate, OutboxEvent.aggregate_id).order_by(
+        OutboxEvent.id
+    )
+    assert rows == [
+        {"topic": topic, "aggregate": "article", "aggregate_id": str(article_id)}
+        for topic in ("article.published", "article.unpublished", "article.archived", "article.deleted")
+    ]
+    events = [
+        outbox.event_from_row(row) for row in await OutboxEvent.select().order_by(OutboxEvent.id).output(load_json=True)
+    ]
+    assert [event.payload() for event in events] == [
+        {"article_id": article_id, "actor_id": writer.id},
+        {"article_id": article_id, "actor_id": editor.id},
+        {"article_id": article_id, "actor_id": writer.id},
+        {"article_id": article_id, "actor_id": editor.id, "key": "toner:en"},
+    ]
 
 
 async def test_actions_on_a_missing_article_raise_not_found() -> None:

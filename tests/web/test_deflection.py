@@ -91,6 +91,24 @@ async def test_suggestions_appear_as_the_customer_types_counted_once(app: Litest
     assert (await deflection.deflection_stats(*period())).impressions == 1
 
 
+async def test_opening_the_form_records_nothing_until_suggestions_are_asked_for(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    await kb(app.state.search)
+    user = await customer_of()
+    first = await new_form(client, user)
+    again = TOKEN.search((await client.get("/cases/new")).text)
+    assert again is not None
+    assert again.group(1) != first
+    assert await Deflection.count() == 0
+
+    shown = await post(client, "/cases/new/suggestions", typed(again.group(1), "I forgot my password"), **HTMX)
+
+    assert "Reset your password" in shown.text
+    rows = await Deflection.select(Deflection.token, Deflection.user, Deflection.outcome)
+    assert rows == [{"token": again.group(1), "user": user.id, "outcome": "pending"}]
+
+
 async def test_suggestion_snippets_show_text_not_markdown_or_markup(app: Litestar, client: httpx.AsyncClient) -> None:
     await published(
         app.state.search,

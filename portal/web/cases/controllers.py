@@ -106,7 +106,7 @@ async def new_case_page(
     locale = current_locale()
     values = values or {"type": CaseType.question.value, "priority": "normal"}
     if not values.get("deflection"):  # the form's token for suggested articles (portal/web/cases/suggestions.py)
-        values["deflection"] = await deflection.start(request.user.id)
+        values["deflection"] = deflection.new_token()  # no row until the form's first suggestions
     products = [(str(row["id"]), catalog.display_name(row, locale)) for row in await catalog.active_products()]
     general: list[tuple[str, str]] = []
     by_product: dict[str, list[tuple[str, str]]] = {}
