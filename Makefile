@@ -22,8 +22,12 @@ $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent vendor
 
-install-test: install
+install-test: install $(VENV)/.dev-installed
+
+# A stamp, so that targets run side by side (CI runs both suites at once) never run pip at the same time.
+$(VENV)/.dev-installed: pyproject.toml $(BIN)/portal
 	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
 
 test: install-test ## the whole suite on SQLite (browser tests skip themselves when Chromium is missing)
 	$(BIN)/pytest
