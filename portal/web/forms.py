@@ -7,16 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from portal.i18n import gettext as _
+from portal.services.accounts import MAX_ID
 
 FormModel = TypeVar("FormModel", bound=BaseModel)
 # Dates a filter accepts: far enough from year 1 and 9999 that a period's arithmetic (a day after, 30 days
 # before) cannot overflow.
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def checkbox(raw: object) -> bool:
+    """An HTML checkbox: sent as "on" when ticked, not sent at all when not."""
+    return raw in ("on", "true", "1", True)
+
+
+Checkbox = Annotated[bool, BeforeValidator(checkbox)]
+
+
+def id_or_none(raw: object, refusal: str) -> int | None:
+    """A chosen option's id from a select: None when nothing was chosen, `refusal` for anything not an id."""
+    value = str(raw or "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        raise ValueError(refusal)
+    return int(value)
 
 
 def blank_is_none(value: Any) -> Any:

@@ -10,19 +10,11 @@ from pydantic import BaseModel, BeforeValidator, Field
 from portal.i18n import gettext as _
 from portal.services.accounts import MAX_ID
 from portal.services.contract_admin import TARGET_FIELDS, CalendarInput, ContractInput, PolicyInput
-
-
-def _checked(raw: object) -> bool:
-    return raw in ("on", "true", "1", True)
+from portal.web.forms import Checkbox, id_or_none
 
 
 def _optional_id(raw: object) -> int | None:
-    value = str(raw or "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValueError(_("Choose one of the options offered."))
-    return int(value)
+    return id_or_none(raw, _("Choose one of the options offered."))
 
 
 def _required_id(raw: object) -> int:
@@ -58,7 +50,6 @@ def _required_date(raw: object) -> date:
     return value
 
 
-Checkbox = Annotated[bool, BeforeValidator(_checked)]
 OptionalId = Annotated[int | None, BeforeValidator(_optional_id)]
 RequiredId = Annotated[int, BeforeValidator(_required_id)]
 Minutes = Annotated[int | None, BeforeValidator(_optional_number)]

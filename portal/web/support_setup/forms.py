@@ -8,29 +8,20 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from portal.i18n import gettext as _
 from portal.services import canned_responses, catalog, support_teams
-from portal.services.accounts import MAX_ID
+from portal.web.forms import Checkbox, id_or_none
 from portal.web.team.forms import Name
 
 
-def _checked(raw: object) -> bool:
-    """An HTML checkbox: sent as "on" when ticked, not sent at all when not."""
-    return raw in ("on", "true", "1", True)
-
-
 def _optional_id(raw: object) -> int | None:
-    value = str(raw or "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValueError(_("Choose a product from the list."))
-    return int(value)
+    return id_or_none(raw, _("Choose a product from the list."))
 
 
 def _person_id(raw: object) -> int:
-    value = str(raw or "").strip()
-    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
-        raise ValueError(_("Choose a person from the list."))
-    return int(value)
+    refusal = _("Choose a person from the list.")
+    value = id_or_none(raw, refusal)
+    if value is None:
+        raise ValueError(refusal)
+    return value
 
 
 def _body(value: str) -> str:
@@ -42,7 +33,6 @@ def _body(value: str) -> str:
     return value
 
 
-Checkbox = Annotated[bool, BeforeValidator(_checked)]
 Code = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(catalog.normalise_code)]
 Body = Annotated[str, Field(min_length=1, max_length=canned_responses.BODY_MAX), AfterValidator(_body)]
 
