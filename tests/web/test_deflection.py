@@ -10,7 +10,7 @@ import re
 import httpx
 from litestar import Litestar
 
-from portal.db.kb_tables import Article, ArticleStatus, Deflection
+from portal.db.kb_tables import Deflection
 from portal.db.tables import Role
 from portal.services import deflection
 from portal.services.kb_index import KnowledgeSearch
@@ -18,6 +18,7 @@ from portal.services.users import CurrentUser
 from tests.factories import csrf_headers, make_user
 from tests.services.test_deflection import period
 from tests.web.customer_cases_helpers import customer_of, signed_in
+from tests.web.kb_pages_helpers import make_article
 
 HTMX = {"HX-Request": "true"}
 TOKEN = re.compile(r'name="deflection" value="([^"]+)"')
@@ -25,21 +26,10 @@ TOKEN = re.compile(r'name="deflection" value="([^"]+)"')
 
 async def published(search: KnowledgeSearch, *articles: tuple[str, str, str]) -> dict[str, int]:
     """(slug, title, body) articles, published in English and indexed: {slug: id}."""
-    ids = {}
-    for slug, title, body in articles:
-        rows = await Article.insert(
-            Article(
-                key=f"{slug}:en",
-                slug=slug,
-                language="en",
-                title=title,
-                summary=body,
-                body=body,
-                body_html=f"<p>{body}</p>",
-                status=ArticleStatus.published,
-            )
-        ).returning(Article.id)
-        ids[slug] = int(rows[0]["id"])
+    ids = {
+        slug: await make_article(slug, title=title, summary=body, body=body, body_html=f"<p>{body}</p>")
+        for slug, title, body in articles
+    }
     await search.rebuild()
     return ids
 
