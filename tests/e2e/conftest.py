@@ -123,6 +123,17 @@ class WatchedPage:
 OpenPage = Callable[..., Awaitable[WatchedPage]]
 
 
+async def expect_htmx_loaded(page: Page) -> None:
+    """htmx has run on the current document.
+
+    htmx is a deferred script, and deferred scripts run before DOMContentLoaded, so once that state is
+    reached a single check is decisive. (`wait_for_function` would poll by evaluating a string inside the
+    page, which our CSP rightly forbids, so it fails whenever its first look comes too early.)
+    """
+    await page.wait_for_load_state("domcontentloaded")
+    assert await page.evaluate("typeof window.htmx") == "object", "htmx did not load"
+
+
 @pytest.fixture
 async def open_page(browser: Browser, live_server: LiveServer) -> AsyncIterator[OpenPage]:
     """`await open_page(locale="el-GR", java_script_enabled=False)`: a watched page in a new browser context.

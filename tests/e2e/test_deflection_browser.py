@@ -12,7 +12,7 @@ from playwright.async_api import expect
 from portal.db.tables import Role
 from portal.services.kb_index import KnowledgeSearch
 from portal.settings import Settings
-from tests.e2e.conftest import OpenPage
+from tests.e2e.conftest import OpenPage, expect_htmx_loaded
 from tests.e2e.test_accessibility import assert_accessible
 from tests.e2e.test_cases_browser import open_signed_in
 from tests.factories import make_user
@@ -33,7 +33,7 @@ async def test_a_suggested_article_answers_the_question(open_page: OpenPage, kb:
     watched = await open_signed_in(open_page, await customer_of())
     page = watched.page
     await page.goto("/cases/new")
-    await page.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
+    await expect_htmx_loaded(page)
 
     await page.get_by_label("Subject").press_sequentially("forgot my password", delay=40)
 
@@ -84,7 +84,7 @@ async def test_the_panel_and_the_figures_are_accessible(open_page: OpenPage, kb:
     # axe-core is added as an inline script, which only a context that ignores the CSP runs.
     customer = (await open_signed_in(open_page, await customer_of(), bypass_csp=True)).page
     await customer.goto("/cases/new")
-    await customer.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
+    await expect_htmx_loaded(customer)
     await customer.get_by_label("Subject").press_sequentially("password", delay=40)
     await expect(customer.locator("#suggestions-panel").get_by_role("link")).to_have_count(1)
     await assert_accessible(customer)

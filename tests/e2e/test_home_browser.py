@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import OpenPage, WatchedPage
+from tests.e2e.conftest import OpenPage, expect_htmx_loaded
 
 pytestmark = pytest.mark.e2e
 
@@ -25,12 +25,6 @@ async def expect_pressed(page: Page, language: str) -> None:
     await expect(page.get_by_role("button", name=language, exact=True)).to_have_attribute("aria-pressed", "true")
 
 
-async def expect_htmx_loaded(watched: WatchedPage) -> None:
-    # htmx is a deferred script: after a navigation the heading can be on screen before it has run,
-    # so wait for it (and fail after the timeout if it never loads) rather than sample once.
-    await watched.page.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
-
-
 async def test_home_page_speaks_english_by_default(open_page: OpenPage) -> None:
     watched = await open_page(locale="en-US")
     page = watched.page
@@ -39,7 +33,7 @@ async def test_home_page_speaks_english_by_default(open_page: OpenPage) -> None:
 
     await expect_language(page, "en", ENGLISH_TITLE)
     await expect_pressed(page, "English")
-    await expect_htmx_loaded(watched)
+    await expect_htmx_loaded(page)
     await watched.assert_no_problems()
 
 
@@ -51,7 +45,7 @@ async def test_home_page_speaks_greek_to_a_greek_browser(open_page: OpenPage) ->
 
     await expect_language(page, "el", GREEK_TITLE)
     await expect_pressed(page, "Ελληνικά")
-    await expect_htmx_loaded(watched)
+    await expect_htmx_loaded(page)
     await watched.assert_no_problems()
 
 
@@ -66,7 +60,7 @@ async def test_language_button_switches_to_greek_and_is_remembered(open_page: Op
     await expect(page).to_have_url(re.compile(r"/$"))
     await expect_language(page, "el", GREEK_TITLE)
     await expect_pressed(page, "Ελληνικά")
-    await expect_htmx_loaded(watched)
+    await expect_htmx_loaded(page)
 
     await page.goto("/login")  # the browser still asks for English; the remembered choice wins
     await expect_language(page, "el", "Σύνδεση")

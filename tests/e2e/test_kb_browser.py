@@ -11,7 +11,7 @@ from playwright.async_api import expect
 from portal.db.kb_tables import Article
 from portal.services.kb_index import KnowledgeSearch
 from portal.settings import Settings
-from tests.e2e.conftest import OpenPage
+from tests.e2e.conftest import OpenPage, expect_htmx_loaded
 from tests.e2e.test_accessibility import assert_accessible
 from tests.web.kb_pages_helpers import make_article
 
@@ -31,7 +31,7 @@ async def test_live_search_shows_results_as_you_type(open_page: OpenPage, articl
     watched = await open_page()
     page = watched.page
     await page.goto("/kb")
-    await page.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
+    await expect_htmx_loaded(page)
 
     await page.get_by_label("Search the knowledge base").press_sequentially("router", delay=60)
 
@@ -61,7 +61,7 @@ async def test_feedback_is_answered_in_place(open_page: OpenPage, articles: None
     watched = await open_page()
     page = watched.page
     await page.goto("/kb/article/router-restart/en")
-    await page.wait_for_function("typeof window.htmx === 'object'", timeout=5000)
+    await expect_htmx_loaded(page)
 
     await page.get_by_label("Anything we should add or change? (optional)").fill("Add a picture of the button")
     await page.get_by_role("button", name="No, it did not").click()
