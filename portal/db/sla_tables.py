@@ -13,7 +13,7 @@ from piccolo.columns import Boolean, Date, ForeignKey, Integer, OnDelete, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from portal.db.tables import Account, Case, Product, User
+from portal.db.tables import Account, Case, Product, SupportTeam, User
 
 
 class BusinessCalendar(Table):
@@ -66,6 +66,12 @@ class SlaPolicy(Table):
     high_resolution = Integer(null=True, default=None)
     urgent_first_response = Integer(null=True, default=None)
     urgent_resolution = Integer(null=True, default=None)
+    # Escalation when a target is breached (run once per breach by the SLA job).
+    escalate_notify_lead = Boolean(default=True)
+    escalate_raise_priority = Boolean(default=False)
+    escalate_to_team: ForeignKey[SupportTeam] = ForeignKey(
+        references=SupportTeam, null=True, default=None, on_delete=OnDelete.set_null
+    )
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -146,3 +152,4 @@ class CaseSla(Table):
     resolution_warned_at = Timestamptz(null=True, default=None)
     first_response_breached_at = Timestamptz(null=True, default=None, index=True)
     resolution_breached_at = Timestamptz(null=True, default=None, index=True)
+    escalated_at = Timestamptz(null=True, default=None)  # the last escalation the breaches above caused

@@ -52,6 +52,7 @@ class Account(Table):
     kind = Varchar(length=20, choices=AccountKind, default=AccountKind.company)
     domain = Varchar(length=200, null=True, default=None, index=True)
     sharing_mode = Varchar(length=20, choices=SharingMode, default=SharingMode.own)
+    asks_nps = Boolean(default=False)  # satisfaction surveys add the 0-10 "would you recommend us" question
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -241,6 +242,10 @@ class Product(Table):
     code = Varchar(length=50, unique=True)
     name_en = Varchar(length=200)
     name_el = Varchar(length=200)
+    description_en = Text(default="")
+    description_el = Text(default="")
+    family = Varchar(length=100, default="")  # the catalogue's grouping (routers, software, services...)
+    followup_days = Integer(null=True, default=None)  # None: the settings' default follow-up delay
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -261,6 +266,7 @@ class SupportTeam(Table):
 
     id: Serial
     name = Varchar(length=100, unique=True)
+    lead = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)  # told first when SLAs slip
     created_at = Timestamptz(default=TimestamptzNow())
 
 
